@@ -1,0 +1,50 @@
+"""Audit events for token issuance and logins, on their own logger.
+
+Events carry user ids, the issuer's id, the transport and a fingerprint of the token
+id: enough to correlate and investigate, never the token, its payload or a key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .exceptions import Reason
+from .tokens import fingerprint
+
+audit_logger = logging.getLogger("label_studio_sso.audit")
+
+
+def token_issued(*, issuer_id: int | None, user_id: int, jti: str, expires_in: int) -> None:
+    """A login token was signed for a user."""
+    audit_logger.info(
+        "sso token issued: issuer_id=%s user_id=%s token=%s expires_in=%s",
+        issuer_id if issuer_id is not None else "cli",
+        user_id,
+        fingerprint(jti),
+        expires_in,
+        extra={"sso_event": "token_issued", "issuer_id": issuer_id, "sso_user_id": user_id},
+    )
+
+
+def login_succeeded(*, user_id: int, jti: str, transport: str) -> None:
+    """A login token became a Label Studio session."""
+    audit_logger.info(
+        "sso login succeeded: user_id=%s token=%s via=%s",
+        user_id,
+        fingerprint(jti),
+        transport,
+        extra={"sso_event": "login_succeeded", "sso_user_id": user_id},
+    )
+
+
+def login_refused(*, reason: str, transport: str, user_id: int | None = None) -> None:
+    """A login token was refused; a replay is a warning, the rest are information."""
+    level = logging.WARNING if reason == Reason.REPLAYED else logging.INFO
+    audit_logger.log(
+        level,
+        "sso login refused: reason=%s via=%s user_id=%s",
+        reason,
+        transport,
+        user_id if user_id is not None else "-",
+        extra={"sso_event": "login_refused", "sso_reason": reason, "sso_user_id": user_id},
+    )

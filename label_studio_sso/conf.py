@@ -1,0 +1,290 @@
+"""Every label-studio-sso setting: its name, default, type and bound, in one place.
+
+Django settings and environment variables go through the same parsers, so a value is
+judged the same way whether it comes from ``settings.py``, the settings overlay or the
+container entrypoint. Values are read lazily and re-read when Django's
+``setting_changed`` signal fires, so ``override_settings`` works in tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+RESERVED_CLAIMS = frozenset({"iss", "aud", "sub", "email", "iat", "nbf", "exp", "jti"})
+MIN_KEY_BYTES = 32
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
+_COOKIE_PATH = re.compile(r"/[!#$%&'()*+,\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]{0,255}")
+_COOKIE_DOMAIN = re.compile(r"\.?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_PARAM_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+_CLAIM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_ORIGIN = re.compile(r"https?://(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
+_RATE = re.compile(r"\s*(\d{1,6})\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*", re.IGNORECASE)
+
+
+class InvalidSetting(ValueError):
+    """A setting's value is outside what is allowed; the message never shows a secret."""
+
+    def __init__(self, name: str, value: Any, allowed: str, *, secret: bool = False) -> None:
+        self.name = name
+        self.allowed = allowed
+        shown = mask(value) if secret else _shorten(repr(value))
+        super().__init__(f"{name}={shown} is not allowed: {allowed}")
+
+
+def mask(value: Any) -> str:
+    """Show that a secret is set, and how long it is, without any of its characters."""
+    if value is None or value == "":
+        return "''"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(mask(item) for item in value) + "]"
+    return f"'****' ({len(str(value))} chars)"
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --- parsers: each takes a native value or a string and returns the typed value ----------
+
+
+def _string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return value.strip()
+
+
+def _cookie_name(value: Any) -> str:
+    text = _string(value)
+    if text and not _COOKIE_NAME.fullmatch(text):
+        raise ValueError
+    return text
+
+
+def _cookie_path(value: Any) -> str:
+    text = _string(value)
+    if not _COOKIE_PATH.fullmatch(text) or ";" in text:
+        raise ValueError
+    return text
+
+
+def _cookie_domain(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = _string(value)
+    if not text:
+        return None
+    if not _COOKIE_DOMAIN.fullmatch(text):
+        raise ValueError
+    return text
+
+
+def _param_name(value: Any) -> str:
+    text = _string(value)
+    if text and not _PARAM_NAME.fullmatch(text):
+        raise ValueError
+    return text
+
+
+def _claim_name(value: Any) -> str:
+    text = _string(value)
+    if not _CLAIM_NAME.fullmatch(text) or text in RESERVED_CLAIMS:
+        raise ValueError
+    return text
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.isascii() or not text.isdigit():
+                raise ValueError
+            value = int(text)
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = _string(value).lower()
+        if text not in choices:
+            raise ValueError
+        return text
+
+    return parse
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _string(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError
+
+
+def _key(value: Any) -> bytes:
+    if isinstance(value, str):
+        value = value.strip().encode("utf-8")
+    if not isinstance(value, bytes) or len(value) < MIN_KEY_BYTES:
+        raise ValueError
+    return value
+
+
+def _optional_key(value: Any) -> bytes | None:
+    if value is None or value == "" or value == b"":
+        return None
+    return _key(value)
+
+
+def _items(value: Any, separators: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item for item in re.split(f"[{separators}]", value) if item.strip()]
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise TypeError
+
+
+def _key_list(value: Any) -> tuple[bytes, ...]:
+    return tuple(_key(item) for item in _items(value, ","))
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    origins = []
+    for item in _items(value, r",\s"):
+        text = _string(item)
+        if text.lower() in ("'self'", "'none'"):
+            origins.append(text.lower())
+        elif _ORIGIN.fullmatch(text):
+            origins.append(text)
+        else:
+            raise ValueError
+    if "'none'" in origins and len(origins) > 1:
+        raise ValueError
+    return tuple(origins)
+
+
+def _rate(value: Any) -> str:
+    match = _RATE.fullmatch(_string(value))
+    if not match or int(match.group(1)) < 1:
+        raise ValueError
+    return f"{int(match.group(1))}/{match.group(2)[0].lower()}"
+
+
+# --- the options -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: the same name in Django settings and in the environment."""
+
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    allowed: str
+    secret: bool = False
+
+    def clean(self, value: Any) -> Any:
+        """Return the typed value, or raise InvalidSetting naming this option."""
+        try:
+            return self.parse(value)
+        except (TypeError, ValueError) as error:
+            raise InvalidSetting(self.name, value, self.allowed, secret=self.secret) from error
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("JWT_SSO_COOKIE_NAME", "ls_auth_token", _cookie_name, "a cookie name (letters, digits, -_.), or empty to disable cookie login"),
+    Option("JWT_SSO_COOKIE_PATH", "/", _cookie_path, "a path starting with /"),
+    Option("JWT_SSO_COOKIE_DOMAIN", None, _cookie_domain, "a domain such as .example.com, or unset"),
+    Option("JWT_SSO_TOKEN_PARAM", "token", _param_name, "a URL parameter name (letters, digits, -_.), or empty to disable URL login"),
+    Option("JWT_SSO_NATIVE_USER_ID_CLAIM", "user_id", _claim_name, "a claim name (letters, digits, _) other than " + ", ".join(sorted(RESERVED_CLAIMS))),
+    Option("SSO_TOKEN_EXPIRY", 600, _integer(10, 86400), "whole seconds from 10 to 86400"),
+    Option("SSO_TOKEN_ISSUER_PERMISSION", "staff", _choice("staff", "superuser"), "'staff' or 'superuser'"),
+    Option("SSO_SINGLE_USE", True, _boolean, "true or false"),
+    Option("SSO_CLOCK_SKEW", 30, _integer(0, 300), "whole seconds from 0 to 300"),
+    Option("SSO_SIGNING_KEY", None, _optional_key, f"a secret of at least {MIN_KEY_BYTES} bytes, or unset to derive one from SECRET_KEY", secret=True),
+    Option("SSO_PREVIOUS_SIGNING_KEYS", (), _key_list, f"comma-separated secrets of at least {MIN_KEY_BYTES} bytes each", secret=True),
+    Option("SSO_FRAME_ANCESTORS", (), _origins, "origins such as https://portal.example.com (or 'self'), separated by spaces or commas"),
+    Option("SSO_RATE_LIMIT", "60/m", _rate, "a rate such as 60/m (count per s, m, h or d)"),
+)  # fmt: skip
+
+OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Typed values for the options present in ``environ``; the first bad one raises.
+
+    The error is ImproperlyConfigured with one line that names the variable, shows its
+    value (masked if secret) and says what is allowed.
+    """
+    values = {}
+    for option in OPTIONS:
+        if option.name in environ:
+            try:
+                values[option.name] = option.clean(environ[option.name])
+            except InvalidSetting as error:
+                raise ImproperlyConfigured(str(error)) from None
+    return values
+
+
+def invalid_settings(source: Any) -> list[InvalidSetting]:
+    """Every option whose value on ``source`` (e.g. django.conf.settings) is not allowed."""
+    problems = []
+    for option in OPTIONS:
+        try:
+            option.clean(getattr(source, option.name, option.default))
+        except InvalidSetting as error:
+            problems.append(error)
+    return problems
+
+
+class SsoSettings:
+    """Typed, validated view of the SSO settings, read lazily from django.conf.settings."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        option = OPTIONS_BY_NAME.get(name)
+        if option is None:
+            raise AttributeError(name)
+        if name not in self._cache:
+            from django.conf import settings
+
+            try:
+                self._cache[name] = option.clean(getattr(settings, name, option.default))
+            except InvalidSetting as error:
+                raise ImproperlyConfigured(str(error)) from None
+        return self._cache[name]
+
+    def reload(self, names: Iterable[str] | None = None) -> None:
+        """Forget cached values (all, or the given names) so the next read sees the change."""
+        if names is None:
+            self._cache.clear()
+        for name in names or ():
+            self._cache.pop(name, None)
+
+
+sso_settings = SsoSettings()
+
+
+def reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    """Receiver for Django's setting_changed signal (connected in AppConfig.ready)."""
+    if setting in OPTIONS_BY_NAME or setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        sso_settings.reload([setting])

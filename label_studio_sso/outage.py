@@ -1,0 +1,42 @@
+"""Answer 503, not 500, when the database is unreachable.
+
+Label Studio's own middleware queries the database on every request, before any view
+runs, so a database outage surfaces as an uncaught exception whatever the endpoint.
+Django hands uncaught exceptions to the URLconf's ``handler500``; the settings overlay
+points it here. Anything that is not a database error keeps Django's normal 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import server_error as django_server_error
+
+from .exceptions import STATUS_BY_CODE, ErrorCode
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a 503 with Retry-After for database errors, Django's 500 otherwise."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, DatabaseError):
+        return django_server_error(request)
+    logger.warning("database unavailable while serving %s (%s)", request.path[:200], type(error).__name__)
+    status = STATUS_BY_CODE[ErrorCode.DATABASE_UNAVAILABLE]
+    if request.path.startswith("/api/") or request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"error": "The database is unavailable; try again shortly.", "error_code": ErrorCode.DATABASE_UNAVAILABLE},
+            status=status,
+        )
+    else:
+        response = HttpResponse(
+            "Label Studio's database is unavailable; try again shortly.\n", status=status, content_type="text/plain"
+        )
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response

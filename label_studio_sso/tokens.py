@@ -1,0 +1,171 @@
+"""Create and verify login tokens: short-lived HS256 JWTs for one purpose only.
+
+Verification fails closed: any doubt raises TokenRejected with a reason, and the
+reason is all that leaves this module (no part of the token, no PyJWT message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import jwt
+
+from .conf import sso_settings
+from .exceptions import Reason, TokenRejected
+from .keys import signing_key, verification_keys
+
+ISSUER = "label-studio-sso"
+AUDIENCE = "label-studio-sso:login"
+ALGORITHM = "HS256"
+MAX_TOKEN_BYTES = 4096
+MAX_LIFETIME = 86400  # the largest SSO_TOKEN_EXPIRY allowed
+
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_JTI = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_ALLOWED_HEADER = frozenset({"alg", "typ", "kid"})
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly signed login token and what the API tells its caller about it."""
+
+    token: str
+    expires_in: int
+    jti: str
+
+    def __repr__(self) -> str:  # keep the token out of reprs and tracebacks
+        return f"IssuedToken(jti_fingerprint={fingerprint(self.jti)!r}, expires_in={self.expires_in})"
+
+
+@dataclass(frozen=True)
+class LoginClaims:
+    """The verified content of a login token that the login needs."""
+
+    user_id: int
+    email: str
+    jti: str
+    expires_at: datetime
+
+
+def fingerprint(jti: str) -> str:
+    """A short hash of a token id, to correlate issuance and login in logs."""
+    return hashlib.sha256(jti.encode("utf-8")).hexdigest()[:12]
+
+
+def issue_login_token(user_id: int, email: str) -> IssuedToken:
+    """Sign a login token for one user, valid for SSO_TOKEN_EXPIRY seconds."""
+    now = int(time.time())
+    lifetime = sso_settings.SSO_TOKEN_EXPIRY
+    jti = secrets.token_urlsafe(24)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(user_id),
+        sso_settings.JWT_SSO_NATIVE_USER_ID_CLAIM: user_id,
+        "email": email,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": jti,
+    }
+    key = signing_key()
+    token = jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid})
+    return IssuedToken(token=token, expires_in=lifetime, jti=jti)
+
+
+def verify_login_token(raw: Any) -> LoginClaims:
+    """Return the claims of a valid login token, or raise TokenRejected."""
+    if not isinstance(raw, str) or not raw:
+        raise TokenRejected(Reason.MISSING)
+    if len(raw) > MAX_TOKEN_BYTES:
+        raise TokenRejected(Reason.TOO_LARGE)
+    if not _COMPACT_JWS.fullmatch(raw):
+        raise TokenRejected(Reason.MALFORMED)
+    key = _key_for(raw)
+    claims = _decode(raw, key)
+    return _login_claims(claims)
+
+
+def _key_for(raw: str) -> bytes:
+    try:
+        header = jwt.get_unverified_header(raw)
+    except jwt.PyJWTError as error:
+        raise TokenRejected(Reason.MALFORMED) from error
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected(Reason.ALGORITHM)
+    if not set(header) <= _ALLOWED_HEADER or header.get("typ", "JWT") != "JWT":
+        raise TokenRejected(Reason.BAD_HEADER)
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise TokenRejected(Reason.BAD_HEADER)
+    key = verification_keys().get(kid)
+    if key is None:
+        raise TokenRejected(Reason.UNKNOWN_KEY)
+    return key.secret
+
+
+_REASON_BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.InvalidSignatureError, Reason.BAD_SIGNATURE),
+    (jwt.ExpiredSignatureError, Reason.EXPIRED),
+    (jwt.ImmatureSignatureError, Reason.NOT_YET_VALID),
+    (jwt.InvalidAudienceError, Reason.WRONG_AUDIENCE),
+    (jwt.InvalidIssuerError, Reason.WRONG_ISSUER),
+    (jwt.MissingRequiredClaimError, Reason.MISSING_CLAIM),
+    (jwt.InvalidIssuedAtError, Reason.INVALID_CLAIM),
+    (jwt.DecodeError, Reason.MALFORMED),
+)
+
+
+def _decode(raw: str, secret: bytes) -> dict[str, Any]:
+    user_id_claim = sso_settings.JWT_SSO_NATIVE_USER_ID_CLAIM
+    try:
+        return jwt.decode(
+            raw,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=sso_settings.SSO_CLOCK_SKEW,
+            options={
+                "require": ["iss", "aud", "sub", "email", "iat", "nbf", "exp", "jti", user_id_claim],
+                "strict_aud": True,
+            },
+        )
+    except jwt.PyJWTError as error:
+        for error_type, reason in _REASON_BY_ERROR:
+            if isinstance(error, error_type):
+                raise TokenRejected(reason) from error
+        raise TokenRejected(Reason.INVALID_CLAIM) from error
+    except (OverflowError, TypeError, ValueError) as error:  # e.g. "exp": Infinity or a list
+        raise TokenRejected(Reason.INVALID_CLAIM) from error
+
+
+def _login_claims(claims: dict[str, Any]) -> LoginClaims:
+    user_id = claims[sso_settings.JWT_SSO_NATIVE_USER_ID_CLAIM]
+    email, jti, sub = claims["email"], claims["jti"], claims["sub"]
+    iat, exp = claims["iat"], claims["exp"]
+    if (
+        type(user_id) is not int
+        or user_id < 1
+        or sub != str(user_id)
+        or not isinstance(email, str)
+        or not 0 < len(email) <= 254
+        or not isinstance(jti, str)
+        or not _JTI.fullmatch(jti)
+        or type(iat) is not int
+        or type(exp) is not int
+        or type(claims["nbf"]) is not int
+    ):
+        raise TokenRejected(Reason.INVALID_CLAIM)
+    if iat > time.time() + sso_settings.SSO_CLOCK_SKEW:
+        raise TokenRejected(Reason.NOT_YET_VALID)
+    if exp - iat > MAX_LIFETIME:
+        raise TokenRejected(Reason.LIFETIME_TOO_LONG)
+    expires_at = datetime.fromtimestamp(exp + sso_settings.SSO_CLOCK_SKEW, tz=timezone.utc)
+    return LoginClaims(user_id=user_id, email=email, jti=jti, expires_at=expires_at)

@@ -1,0 +1,12 @@
+"""URLs of the SSO endpoints; Label Studio's URLconf includes them under ``api/sso/``."""
+
+from django.urls import re_path
+
+from .views import LoginTokenView, login_view
+
+app_name = "label_studio_sso"
+
+urlpatterns = [
+    re_path(r"^token/?$", LoginTokenView.as_view(), name="token"),
+    re_path(r"^login/?$", login_view, name="login"),
+]

@@ -1,0 +1,264 @@
+"""HTTP endpoints: ``POST /api/sso/token`` (issue) and ``GET /api/sso/login`` (redeem).
+
+The token API authenticates exactly through Label Studio's own DRF authentication
+classes, so Label Studio's policy (legacy tokens on or off per organization, Personal
+Access Tokens) decides who the caller is. A plain browser session cannot issue tokens:
+a login token for any user is a portal's server-side business.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, JsonResponse
+from django.http.request import RawPostDataException
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import audit
+from .conf import sso_settings
+from .exceptions import STATUS_BY_CODE, ApiError, ErrorCode, Reason
+from .outage import RETRY_AFTER_SECONDS
+from .redirects import LOGIN_TOKEN_PARAM, is_safe_relative_path, login_url, public_origin
+from .responses import mark_token_response
+from .token_login import log_in_with_token
+from .tokens import issue_login_token
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+# --- the token API ---------------------------------------------------------------------
+
+
+class ApiCredentialOnly(BaseAuthentication):
+    """Wraps SessionAuthentication so it only accepts Label Studio's Bearer tokens.
+
+    Label Studio verifies ``Authorization: Bearer`` access tokens in its own middleware
+    (``jwt_auth``), which sets ``request.user`` and ``request.is_jwt``; DRF then sees
+    that user through SessionAuthentication. A cookie session alone is refused here.
+    """
+
+    def __init__(self, inner: SessionAuthentication) -> None:
+        self.inner = inner
+
+    def authenticate(self, request: Request) -> Any:
+        if not getattr(request._request, "is_jwt", False):
+            return None
+        return self.inner.authenticate(request)
+
+    def authenticate_header(self, request: Request) -> str | None:
+        return self.inner.authenticate_header(request)
+
+
+class IsSsoIssuer(BasePermission):
+    """Active staff users (or superusers only, per SSO_TOKEN_ISSUER_PERMISSION)."""
+
+    message = "Only active staff users may issue login tokens."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        if user.is_superuser:
+            return True
+        return sso_settings.SSO_TOKEN_ISSUER_PERMISSION == "staff" and bool(user.is_staff)
+
+
+class IssuerRateThrottle(UserRateThrottle):
+    """SSO_RATE_LIMIT token requests per issuing user, through DRF's throttling."""
+
+    scope = "sso_token"
+
+    def get_rate(self) -> str:
+        return sso_settings.SSO_RATE_LIMIT
+
+
+class JsonOnly(BaseContentNegotiation):
+    """The API always answers JSON, whatever the Accept header asks for."""
+
+    def select_parser(self, request: Request, parsers: Any) -> None:
+        return None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A validated token request body."""
+
+    email: str
+    next: str | None
+
+
+class LoginTokenView(APIView):
+    """``POST /api/sso/token``: sign a login token for the user with ``email``."""
+
+    permission_classes = (IsSsoIssuer,)
+    throttle_classes = (IssuerRateThrottle,)
+    renderer_classes = (JSONRenderer,)
+    parser_classes = ()
+    content_negotiation_class = JsonOnly
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        return [
+            ApiCredentialOnly(authenticator) if isinstance(authenticator, SessionAuthentication) else authenticator
+            for authenticator in super().get_authenticators()
+        ]
+
+    def get_exception_handler(self) -> Any:
+        return token_api_exception_handler
+
+    def post(self, request: Request) -> Response:
+        body = parse_token_request(request)
+        user = find_user_by_email(body.email)
+        issued = issue_login_token(user.pk, user.email)
+        audit.token_issued(issuer_id=request.user.pk, user_id=user.pk, jti=issued.jti, expires_in=issued.expires_in)
+        return Response(
+            {
+                "token": issued.token,
+                "expires_in": issued.expires_in,
+                "login_url": login_url(public_origin(request), issued.token, body.next),
+            }
+        )
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        return mark_token_response(super().finalize_response(request, response, *args, **kwargs))
+
+
+def parse_token_request(request: Request) -> TokenRequest:
+    """The JSON body as a TokenRequest, or ApiError with the code the client needs."""
+    django_request = request._request
+    if django_request.content_type.lower() != "application/json" or django_request.content_params.get(
+        "charset", "utf-8"
+    ).lower() not in ("utf-8", "utf8"):
+        raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON (Content-Type: application/json).")
+    try:
+        declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
+    try:
+        raw = django_request.body
+    except RawPostDataException:
+        raw = b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        raise ApiError(ErrorCode.INVALID_JSON, "The body must be a JSON object such as {\"email\": \"alice@example.com\"}.")
+    return TokenRequest(email=_clean_email(data.get("email")), next=_clean_next(data.get("next")))
+
+
+def _clean_email(value: Any) -> str:
+    email = value.strip() if isinstance(value, str) else ""
+    if not email or len(email) > 254 or not email.isprintable():
+        raise ApiError(ErrorCode.EMAIL_REQUIRED, "\"email\" is required: the email address of a Label Studio user.")
+    return email
+
+
+def _clean_next(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not is_safe_relative_path(value):
+        raise ApiError(ErrorCode.INVALID_NEXT, "\"next\" must be a path on this site starting with /, such as /projects/3/data.")
+    return value
+
+
+def find_user_by_email(email: str) -> Any:
+    """The one active user with this email, matched case-insensitively (exact case wins)."""
+    matches = list(get_user_model()._default_manager.filter(email__iexact=email)[:10])
+    exact = [user for user in matches if user.email == email]
+    if len(exact) == 1:
+        matches = exact
+    if not matches:
+        raise ApiError(ErrorCode.USER_NOT_FOUND, "No Label Studio user has this email address.")
+    if len(matches) > 1:
+        raise ApiError(ErrorCode.USER_AMBIGUOUS, "Several Label Studio users match this email address; use its exact case.")
+    if not matches[0].is_active:
+        raise ApiError(ErrorCode.USER_INACTIVE, "This Label Studio user is deactivated.")
+    return matches[0]
+
+
+_CODE_BY_EXCEPTION: tuple[tuple[type[Exception], str, str], ...] = (
+    (drf_exceptions.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED, "A Label Studio API token is required (Authorization: Token … or Bearer …)."),
+    (drf_exceptions.AuthenticationFailed, ErrorCode.NOT_AUTHENTICATED, "The Label Studio API token was not accepted."),
+    (drf_exceptions.PermissionDenied, ErrorCode.PERMISSION_DENIED, IsSsoIssuer.message),
+    (drf_exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED, "Use POST."),
+    (drf_exceptions.Throttled, ErrorCode.RATE_LIMITED, "Too many token requests; retry after the number of seconds in Retry-After."),
+    (drf_exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON."),
+    (drf_exceptions.ParseError, ErrorCode.INVALID_JSON, "The body must be a JSON object."),
+)  # fmt: skip
+
+
+def token_api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error of the token API as ``{"error", "error_code"}`` with DRF's headers."""
+    if isinstance(exc, ApiError):
+        return Response({"error": exc.message, "error_code": exc.code}, status=exc.status)
+    if isinstance(exc, DatabaseError):
+        logger.warning("sso token API: database unavailable (%s)", type(exc).__name__)
+        code = ErrorCode.DATABASE_UNAVAILABLE
+        return Response(
+            {"error": "The database is unavailable; try again shortly.", "error_code": code},
+            status=STATUS_BY_CODE[code],
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    response = drf_exception_handler(exc, context)  # sets WWW-Authenticate and Retry-After
+    if response is None:
+        return None
+    for exception_type, code, message in _CODE_BY_EXCEPTION:
+        if isinstance(exc, exception_type):
+            if isinstance(exc, drf_exceptions.AuthenticationFailed) and isinstance(exc.detail, str):
+                message = str(exc.detail)
+            response.data = {"error": message, "error_code": code}
+            return response
+    response.data = {"error": "The request was refused.", "error_code": f"HTTP_{response.status_code}"}
+    return response
+
+
+# --- the explicit login URL ------------------------------------------------------------
+
+
+def login_view(request: HttpRequest) -> HttpResponseBase:
+    """``GET /api/sso/login?token=…&next=…``: redeem, then go to ``next`` or the login page."""
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse(
+            {"error": "Use GET.", "error_code": ErrorCode.METHOD_NOT_ALLOWED},
+            status=STATUS_BY_CODE[ErrorCode.METHOD_NOT_ALLOWED],
+        )
+        response["Allow"] = "GET, HEAD"
+        return mark_token_response(response)
+    next_path = request.GET.get("next")
+    if not is_safe_relative_path(next_path):
+        next_path = "/"
+    tokens = request.GET.getlist(LOGIN_TOKEN_PARAM)
+    if len(tokens) > 1:
+        reason = Reason.AMBIGUOUS
+        audit.login_refused(reason=reason, transport="login_url")
+    else:
+        reason = log_in_with_token(request, tokens[0] if tokens else None, transport="login_url").reason
+    if reason in (Reason.LOGGED_IN, Reason.ALREADY_LOGGED_IN):
+        response: HttpResponseBase = HttpResponseRedirect(next_path)
+    else:
+        response = redirect_to_login(next_path)
+    return mark_token_response(response, reason)

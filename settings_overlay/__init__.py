@@ -1,0 +1,1 @@
+"""Label Studio's own settings and URLs with label-studio-sso layered on, files untouched."""

@@ -1,0 +1,46 @@
+"""DJANGO_SETTINGS_MODULE=settings_overlay.settings: Label Studio plus label-studio-sso.
+
+Everything Label Studio configures stays as Label Studio configures it; this module
+only adds the app, its middleware and backend, its URLs and its logging, and reads
+the SSO_* / JWT_SSO_* environment variables through the package's own validation.
+"""
+
+import os
+
+from label_studio_sso.conf import read_environment
+from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_settings_importable
+
+apply_quiet_defaults()
+
+with label_studio_settings_importable():
+    from core.settings.label_studio import *  # noqa: F403
+
+globals().update(read_environment(os.environ))
+
+_AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+INSTALLED_APPS = [*INSTALLED_APPS, "label_studio_sso"]  # noqa: F405
+
+_after_auth = MIDDLEWARE.index(_AUTH_MIDDLEWARE) + 1  # noqa: F405
+MIDDLEWARE = [
+    "label_studio_sso.framing.FrameAncestorsMiddleware",
+    *MIDDLEWARE[:_after_auth],  # noqa: F405
+    "label_studio_sso.cross_origin.CrossOriginWriteMiddleware",
+    "label_studio_sso.middleware.JWTAutoLoginMiddleware",
+    *MIDDLEWARE[_after_auth:],  # noqa: F405
+]
+
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "label_studio_sso.backends.JWTAuthenticationBackend"]  # noqa: F405
+
+ROOT_URLCONF = "settings_overlay.urls"
+
+LOGGING["filters"] = {  # noqa: F405
+    **LOGGING.get("filters", {}),  # noqa: F405
+    "redact_sso_tokens": {"()": "label_studio_sso.redaction.RedactTokensFilter"},
+}
+for _handler in LOGGING["handlers"].values():  # noqa: F405
+    _handler["filters"] = [*_handler.get("filters", []), "redact_sso_tokens"]
+LOGGING["loggers"]["label_studio_sso"] = {"level": os.environ.get("SSO_LOG_LEVEL", "INFO")}  # noqa: F405
+LOGGING["loggers"]["label_studio_sso.audit"] = {"level": os.environ.get("SSO_AUDIT_LOG_LEVEL", "INFO")}  # noqa: F405
+# Django's development server logs full request lines; send them through the filter too.
+LOGGING["loggers"]["django.server"] = {"level": "INFO", "filters": ["redact_sso_tokens"], "propagate": True}  # noqa: F405

@@ -1,0 +1,273 @@
+"""Cookie and URL logins through Label Studio's full middleware stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+from sso_support import whoami
+
+from label_studio_sso.token_login import SESSION_LAST_LOGIN_KEY
+
+
+def test_cookie_token_logs_the_browser_in_and_is_deleted(issue: Any, alice: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com")
+
+    response = browser.get("/api/current-user/whoami")
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "alice@example.com"
+    assert response["X-Label-Studio-SSO"] == "logged-in"
+    assert response.cookies["ls_auth_token"].value == ""
+    assert response.cookies["ls_auth_token"]["max-age"] == 0
+    assert response["Cache-Control"] == "no-store"
+    assert whoami(browser) == "alice@example.com"
+
+
+def test_later_requests_are_an_ordinary_session_without_sso_headers(issue: Any, alice: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com")
+    browser.get("/api/current-user/whoami")
+
+    later = browser.get("/api/projects/")
+
+    assert later.status_code == 200
+    assert "X-Label-Studio-SSO" not in later
+    assert "ls_auth_token" not in later.cookies
+
+
+def test_url_token_is_stripped_by_a_redirect_that_keeps_other_parameters(issue: Any, alice: Any) -> None:
+    browser = Client()
+    token = issue("alice@example.com")
+
+    response = browser.get(f"/projects/3/data?tab=2&token={token}&labeling=1")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/projects/3/data?tab=2&labeling=1"
+    assert response["X-Label-Studio-SSO"] == "logged-in"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert token not in response["Location"]
+    assert whoami(browser) == "alice@example.com"
+
+
+def test_url_token_alone_redirects_to_the_bare_path(issue: Any, alice: Any) -> None:
+    browser = Client()
+    response = browser.get(f"/projects/?token={issue('alice@example.com')}")
+    assert response["Location"] == "/projects/"
+
+
+def test_redirect_cannot_leave_the_site_through_a_double_slash_path(issue: Any, alice: Any) -> None:
+    browser = Client()
+    response = browser.get(f"//evil.example/?token={issue('alice@example.com')}")
+    assert response.status_code == 302
+    assert not response["Location"].startswith("//")
+
+
+def test_user_switching_replaces_the_previous_users_session(issue: Any, alice: Any, bob: Any) -> None:
+    browser = Client()
+    browser.get(f"/?token={issue('alice@example.com')}")
+    alice_session = browser.cookies["sessionid"].value
+
+    browser.get(f"/?token={issue('bob@example.com')}")
+
+    assert whoami(browser) == "bob@example.com"
+    assert browser.cookies["sessionid"].value != alice_session
+
+
+def test_login_gets_a_new_session_key_and_survives_label_studios_inactivity_check(
+    issue: Any, alice: Any
+) -> None:
+    browser = Client()
+    browser.get("/user/login/")
+    anonymous_session = browser.cookies["sessionid"].value
+
+    browser.get(f"/?token={issue('alice@example.com')}")
+
+    assert browser.cookies["sessionid"].value != anonymous_session
+    assert SESSION_LAST_LOGIN_KEY in browser.session
+    assert whoami(browser) == "alice@example.com"
+
+
+def test_replayed_url_token_gives_no_session(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    Client().get(f"/?token={token}")
+
+    thief = Client()
+    response = thief.get(f"/?token={token}")
+
+    assert response.status_code == 302
+    assert response["X-Label-Studio-SSO"] == "replayed"
+    assert whoami(thief) is None
+
+
+def test_replayed_cookie_token_gives_no_session_and_is_deleted(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    first = Client()
+    first.cookies["ls_auth_token"] = token
+    first.get("/api/current-user/whoami")
+
+    thief = Client()
+    thief.cookies["ls_auth_token"] = token
+    response = thief.get("/api/current-user/whoami")
+
+    assert response.status_code == 401
+    assert response["X-Label-Studio-SSO"] == "replayed"
+    assert response.cookies["ls_auth_token"].value == ""
+
+
+def test_a_token_this_session_already_redeemed_is_a_no_op_not_a_logout(issue: Any, alice: Any) -> None:
+    browser = Client()
+    token = issue("alice@example.com")
+    browser.get(f"/?token={token}")
+
+    browser.cookies["ls_auth_token"] = token  # e.g. a cookie the portal set twice
+    response = browser.get("/api/current-user/whoami")
+
+    assert response.status_code == 200
+    assert response["X-Label-Studio-SSO"] == "already-logged-in"
+    assert whoami(browser) == "alice@example.com"
+
+
+@pytest.mark.parametrize("bad_token", ["", "garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30."])
+def test_a_bad_token_never_changes_an_existing_session(issue: Any, alice: Any, bad_token: str) -> None:
+    browser = Client()
+    browser.get(f"/?token={issue('alice@example.com')}")
+    session_before = browser.cookies["sessionid"].value
+
+    response = browser.get(f"/projects/?token={bad_token}")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/projects/"
+    assert response["X-Label-Studio-SSO"] in ("missing-token", "malformed-token")
+    assert browser.cookies["sessionid"].value == session_before
+    assert whoami(browser) == "alice@example.com"
+
+
+def test_a_bad_cookie_token_is_deleted_and_the_page_still_answers(alice: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = "not-a-token"
+
+    response = browser.get("/user/login/")
+
+    assert response.status_code == 200
+    assert response["X-Label-Studio-SSO"] == "malformed-token"
+    assert response.cookies["ls_auth_token"].value == ""
+
+
+def test_two_url_tokens_are_refused_as_ambiguous(issue: Any, alice: Any, bob: Any) -> None:
+    browser = Client()
+    response = browser.get(f"/?token={issue('alice@example.com')}&token={issue('bob@example.com')}")
+    assert response["X-Label-Studio-SSO"] == "ambiguous-token"
+    assert response["Location"] == "/"
+    assert whoami(browser) is None
+
+
+def test_url_token_wins_over_a_cookie_token_and_both_are_removed(issue: Any, alice: Any, bob: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("bob@example.com")
+
+    response = browser.get(f"/?token={issue('alice@example.com')}")
+
+    assert response.cookies["ls_auth_token"].value == ""
+    assert whoami(browser) == "alice@example.com"
+
+
+def test_tokens_on_unsafe_methods_are_ignored(issue: Any, alice: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com")
+
+    response = browser.post("/api/projects/", {}, HTTP_ORIGIN="http://testserver")
+
+    assert "X-Label-Studio-SSO" not in response
+    assert whoami(Client()) is None
+
+
+@override_settings(JWT_SSO_COOKIE_NAME="", JWT_SSO_TOKEN_PARAM="")
+def test_both_transports_can_be_switched_off(issue: Any, alice: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com")
+
+    response = browser.get(f"/api/current-user/whoami?token={issue('alice@example.com')}")
+
+    assert response.status_code == 401
+    assert "X-Label-Studio-SSO" not in response
+
+
+@override_settings(JWT_SSO_COOKIE_NAME="portal_sso", JWT_SSO_COOKIE_PATH="/app", JWT_SSO_COOKIE_DOMAIN=".example.com")
+def test_the_cookie_is_deleted_with_the_configured_name_path_and_domain(issue: Any, alice: Any) -> None:
+    browser = Client()
+    browser.cookies["portal_sso"] = issue("alice@example.com")
+
+    response = browser.get("/api/current-user/whoami")
+
+    cookie = response.cookies["portal_sso"]
+    assert response.json()["email"] == "alice@example.com"
+    assert (cookie.value, cookie["path"], cookie["domain"]) == ("", "/app", ".example.com")
+
+
+@override_settings(JWT_SSO_TOKEN_PARAM="sso")
+def test_the_url_parameter_name_is_configurable(issue: Any, alice: Any) -> None:
+    browser = Client()
+    response = browser.get(f"/projects/?token=kept&sso={issue('alice@example.com')}")
+    assert response["Location"] == "/projects/?token=kept"
+    assert whoami(browser) == "alice@example.com"
+
+
+def test_over_https_the_cookie_is_deleted_as_a_cross_site_cookie(issue: Any, alice: Any) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com")
+
+    response = browser.get("/api/current-user/whoami", secure=True)
+
+    cookie = response.cookies["ls_auth_token"]
+    assert cookie["samesite"] == "None"
+    assert cookie["secure"] is True
+
+
+def test_an_inactive_users_token_gives_no_session(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+
+    browser = Client()
+    response = browser.get(f"/?token={token}")
+
+    assert response["X-Label-Studio-SSO"] == "user-inactive"
+    assert whoami(browser) is None
+
+
+def test_a_deleted_users_token_gives_no_session(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    alice.delete()
+
+    browser = Client()
+    response = browser.get(f"/?token={token}")
+
+    assert response["X-Label-Studio-SSO"] == "user-not-found"
+    assert whoami(browser) is None
+
+
+def test_a_token_does_not_follow_its_user_id_to_a_different_email(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    alice.email = "someone-else@example.com"
+    alice.save(update_fields=["email"])
+
+    browser = Client()
+    browser.get(f"/?token={token}")
+
+    assert whoami(browser) is None
+
+
+def test_a_user_without_an_active_organization_gets_label_studios_default(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    alice.active_organization = None
+    alice.save(update_fields=["active_organization"])
+
+    browser = Client()
+    browser.get(f"/?token={token}")
+
+    alice.refresh_from_db()
+    assert alice.active_organization is not None
+    assert whoami(browser) == "alice@example.com"
