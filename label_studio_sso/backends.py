@@ -25,7 +25,11 @@ class JWTAuthenticationBackend(BaseBackend):
     """Authenticates a login token (redeeming it) and restores users of SSO sessions."""
 
     def authenticate(
-        self, request: HttpRequest | None, sso_token: str | None = None, token: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        sso_token: str | None = None,
+        token: str | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Return the token's user, or None; acts only when given a token.
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 from .conf import invalid_settings, sso_settings
 from .keys import derive_key
@@ -32,27 +33,44 @@ def check_backend(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """E002: the backend must be listed, or SSO sessions cannot load their user."""
     if BACKEND in settings.AUTHENTICATION_BACKENDS:
         return []
-    return [Error(f"{BACKEND} is not in AUTHENTICATION_BACKENDS.", hint="Append it to AUTHENTICATION_BACKENDS.", id="label_studio_sso.E002")]
+    return [
+        Error(
+            f"{BACKEND} is not in AUTHENTICATION_BACKENDS.",
+            hint="Append it to AUTHENTICATION_BACKENDS.",
+            id="label_studio_sso.E002",
+        )
+    ]
 
 
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """E003-E006, W001: the middleware is present and after Django's auth middleware."""
+    """E003-E006, W001: the middleware is present and after Django's session/auth middleware."""
     middleware = list(settings.MIDDLEWARE)
+    after_auth = f"Add it right after {AUTH_MIDDLEWARE}."
     problems: list[Error | Warning] = []
-    transports_enabled = _enabled("JWT_SSO_COOKIE_NAME") or _enabled("JWT_SSO_TOKEN_PARAM")
     if LOGIN_MIDDLEWARE not in middleware:
-        if transports_enabled:
-            problems.append(Error(f"{LOGIN_MIDDLEWARE} is not in MIDDLEWARE: cookie and URL logins cannot work.", hint=f"Add it right after {AUTH_MIDDLEWARE}.", id="label_studio_sso.E003"))
-    elif AUTH_MIDDLEWARE not in middleware or middleware.index(LOGIN_MIDDLEWARE) < middleware.index(AUTH_MIDDLEWARE):
-        problems.append(Error(f"{LOGIN_MIDDLEWARE} must come after {AUTH_MIDDLEWARE}.", hint=f"Move it right after {AUTH_MIDDLEWARE}.", id="label_studio_sso.E004"))
+        if _enabled("JWT_SSO_COOKIE_NAME") or _enabled("JWT_SSO_TOKEN_PARAM"):
+            message = f"{LOGIN_MIDDLEWARE} is not in MIDDLEWARE: cookie and URL logins cannot work."
+            problems.append(Error(message, hint=after_auth, id="label_studio_sso.E003"))
+    elif not _placed_after(middleware, LOGIN_MIDDLEWARE, AUTH_MIDDLEWARE):
+        message = f"{LOGIN_MIDDLEWARE} must come after {AUTH_MIDDLEWARE}."
+        problems.append(Error(message, hint=after_auth, id="label_studio_sso.E004"))
     if ORIGIN_MIDDLEWARE not in middleware:
-        problems.append(Warning(f"{ORIGIN_MIDDLEWARE} is not in MIDDLEWARE: cross-site writes with a session are not refused.", hint=f"Add it right after {AUTH_MIDDLEWARE}.", id="label_studio_sso.W001"))
-    elif SESSION_MIDDLEWARE not in middleware or middleware.index(ORIGIN_MIDDLEWARE) < middleware.index(SESSION_MIDDLEWARE):
-        problems.append(Error(f"{ORIGIN_MIDDLEWARE} must come after {SESSION_MIDDLEWARE}.", hint=f"Move it right after {AUTH_MIDDLEWARE}.", id="label_studio_sso.E005"))
+        message = (
+            f"{ORIGIN_MIDDLEWARE} is not in MIDDLEWARE: cross-site writes with a session are not refused."
+        )
+        problems.append(Warning(message, hint=after_auth, id="label_studio_sso.W001"))
+    elif not _placed_after(middleware, ORIGIN_MIDDLEWARE, SESSION_MIDDLEWARE):
+        message = f"{ORIGIN_MIDDLEWARE} must come after {SESSION_MIDDLEWARE}."
+        problems.append(Error(message, hint=after_auth, id="label_studio_sso.E005"))
     if _enabled("SSO_FRAME_ANCESTORS") and FRAMING_MIDDLEWARE not in middleware:
-        problems.append(Error(f"SSO_FRAME_ANCESTORS is set but {FRAMING_MIDDLEWARE} is not in MIDDLEWARE.", hint="Add it first in MIDDLEWARE.", id="label_studio_sso.E006"))
+        message = f"SSO_FRAME_ANCESTORS is set but {FRAMING_MIDDLEWARE} is not in MIDDLEWARE."
+        problems.append(Error(message, hint="Add it first in MIDDLEWARE.", id="label_studio_sso.E006"))
     return problems
+
+
+def _placed_after(middleware: list[str], item: str, anchor: str) -> bool:
+    return anchor in middleware and middleware.index(item) > middleware.index(anchor)
 
 
 @register()
@@ -60,17 +78,25 @@ def check_signing_key(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """E007: login tokens never share a key with Label Studio's own JWTs."""
     try:
         configured = sso_settings.SSO_SIGNING_KEY
-    except Exception:  # reported by E001
+    except ImproperlyConfigured:  # reported by E001
         return []
     django_keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
     raw = {key.encode("utf-8") if isinstance(key, str) else key for key in django_keys}
-    if configured is None or (configured not in raw and configured not in {derive_key(key) for key in django_keys}):
+    if configured is None or (
+        configured not in raw and configured not in {derive_key(key) for key in django_keys}
+    ):
         return []
-    return [Error("SSO_SIGNING_KEY must not be SECRET_KEY (Label Studio signs its own API tokens with it).", hint="Generate a separate secret, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'.", id="label_studio_sso.E007")]
+    return [
+        Error(
+            "SSO_SIGNING_KEY must not be SECRET_KEY (Label Studio signs its own API tokens with it).",
+            hint="Generate a separate secret: python -c 'import secrets; print(secrets.token_urlsafe(48))'.",
+            id="label_studio_sso.E007",
+        )
+    ]
 
 
 def _enabled(name: str) -> bool:
     try:
         return bool(getattr(sso_settings, name))
-    except Exception:  # reported by E001
+    except ImproperlyConfigured:  # reported by E001
         return False

@@ -209,20 +209,52 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("JWT_SSO_COOKIE_NAME", "ls_auth_token", _cookie_name, "a cookie name (letters, digits, -_.), or empty to disable cookie login"),
+    Option(
+        "JWT_SSO_COOKIE_NAME",
+        "ls_auth_token",
+        _cookie_name,
+        "a cookie name (letters, digits, -_.), or empty to disable cookie login",
+    ),
     Option("JWT_SSO_COOKIE_PATH", "/", _cookie_path, "a path starting with /"),
     Option("JWT_SSO_COOKIE_DOMAIN", None, _cookie_domain, "a domain such as .example.com, or unset"),
-    Option("JWT_SSO_TOKEN_PARAM", "token", _param_name, "a URL parameter name (letters, digits, -_.), or empty to disable URL login"),
-    Option("JWT_SSO_NATIVE_USER_ID_CLAIM", "user_id", _claim_name, "a claim name (letters, digits, _) other than " + ", ".join(sorted(RESERVED_CLAIMS))),
+    Option(
+        "JWT_SSO_TOKEN_PARAM",
+        "token",
+        _param_name,
+        "a URL parameter name (letters, digits, -_.), or empty to disable URL login",
+    ),
+    Option(
+        "JWT_SSO_NATIVE_USER_ID_CLAIM",
+        "user_id",
+        _claim_name,
+        "a claim name (letters, digits, _) other than " + ", ".join(sorted(RESERVED_CLAIMS)),
+    ),
     Option("SSO_TOKEN_EXPIRY", 600, _integer(10, 86400), "whole seconds from 10 to 86400"),
     Option("SSO_TOKEN_ISSUER_PERMISSION", "staff", _choice("staff", "superuser"), "'staff' or 'superuser'"),
     Option("SSO_SINGLE_USE", True, _boolean, "true or false"),
     Option("SSO_CLOCK_SKEW", 30, _integer(0, 300), "whole seconds from 0 to 300"),
-    Option("SSO_SIGNING_KEY", None, _optional_key, f"a secret of at least {MIN_KEY_BYTES} bytes, or unset to derive one from SECRET_KEY", secret=True),
-    Option("SSO_PREVIOUS_SIGNING_KEYS", (), _key_list, f"comma-separated secrets of at least {MIN_KEY_BYTES} bytes each", secret=True),
-    Option("SSO_FRAME_ANCESTORS", (), _origins, "origins such as https://portal.example.com (or 'self'), separated by spaces or commas"),
+    Option(
+        "SSO_SIGNING_KEY",
+        None,
+        _optional_key,
+        f"a secret of at least {MIN_KEY_BYTES} bytes, or unset to derive one from SECRET_KEY",
+        secret=True,
+    ),
+    Option(
+        "SSO_PREVIOUS_SIGNING_KEYS",
+        (),
+        _key_list,
+        f"comma-separated secrets of at least {MIN_KEY_BYTES} bytes each",
+        secret=True,
+    ),
+    Option(
+        "SSO_FRAME_ANCESTORS",
+        (),
+        _origins,
+        "origins such as https://portal.example.com (or 'self'), separated by spaces or commas",
+    ),
     Option("SSO_RATE_LIMIT", "60/m", _rate, "a rate such as 60/m (count per s, m, h or d)"),
-)  # fmt: skip
+)
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -79,10 +80,8 @@ def request_origin(request: HttpRequest) -> str | None:
 
 def _own_origins(request: HttpRequest) -> set[str]:
     origins = set()
-    try:
+    with suppress(DisallowedHost):  # an unknown Host has no origin of its own
         origins.add(f"{request.scheme}://{request.get_host()}")
-    except DisallowedHost:
-        pass
     hostname = getattr(settings, "HOSTNAME", "")  # Label Studio's public URL (LABEL_STUDIO_HOST)
     if hostname:
         parts = urlsplit(hostname)

@@ -29,6 +29,7 @@ class Reason:
     LIFETIME_TOO_LONG = "lifetime-too-long"
     USER_NOT_FOUND = "user-not-found"
     USER_INACTIVE = "user-inactive"
+    USER_DELETED = "user-deleted"
     REPLAYED = "replayed"
     DATABASE_UNAVAILABLE = "database-unavailable"
 

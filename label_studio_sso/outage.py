@@ -31,12 +31,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     status = STATUS_BY_CODE[ErrorCode.DATABASE_UNAVAILABLE]
     if request.path.startswith("/api/") or request.path_info.startswith("/api/"):
         response: HttpResponse = JsonResponse(
-            {"error": "The database is unavailable; try again shortly.", "error_code": ErrorCode.DATABASE_UNAVAILABLE},
+            {
+                "error": "The database is unavailable; try again shortly.",
+                "error_code": ErrorCode.DATABASE_UNAVAILABLE,
+            },
             status=status,
         )
     else:
         response = HttpResponse(
-            "Label Studio's database is unavailable; try again shortly.\n", status=status, content_type="text/plain"
+            "Label Studio's database is unavailable; try again shortly.\n",
+            status=status,
+            content_type="text/plain",
         )
     response["Retry-After"] = RETRY_AFTER_SECONDS
     return response

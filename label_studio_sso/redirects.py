@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from django.conf import settings
-
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.encoding import escape_uri_path

@@ -18,6 +18,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 
 from . import audit
+from .accounts import refusal_reason
 from .exceptions import Reason, TokenRejected
 from .redemption import redeem
 from .tokens import LoginClaims, verify_login_token
@@ -51,8 +52,9 @@ def find_login_user(claims: LoginClaims) -> Any:
     user = get_user_model()._default_manager.filter(pk=claims.user_id).first()
     if user is None or (user.email or "").lower() != claims.email.lower():
         raise TokenRejected(Reason.USER_NOT_FOUND, claims.user_id)
-    if not user.is_active:
-        raise TokenRejected(Reason.USER_INACTIVE, claims.user_id)
+    reason = refusal_reason(user)
+    if reason is not None:
+        raise TokenRejected(reason, claims.user_id)
     return user
 
 
@@ -139,7 +141,9 @@ def _ensure_active_organization(user: Any) -> None:
         return
     from organizations.models import Organization
 
-    organization = Organization.find_by_user(user)
-    if organization is not None:
-        user.active_organization = organization
-        user.save(update_fields=["active_organization"])
+    try:
+        organization = Organization.find_by_user(user)
+    except ValueError:  # no membership: Label Studio's middleware assigns its default
+        return
+    user.active_organization = organization
+    user.save(update_fields=["active_organization"])

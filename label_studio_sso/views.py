@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import audit
+from .accounts import refusal_reason
 from .conf import sso_settings
 from .exceptions import STATUS_BY_CODE, ApiError, ErrorCode, Reason
 from .outage import RETRY_AFTER_SECONDS
@@ -118,7 +119,9 @@ class LoginTokenView(APIView):
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return [
-            ApiCredentialOnly(authenticator) if isinstance(authenticator, SessionAuthentication) else authenticator
+            ApiCredentialOnly(authenticator)
+            if isinstance(authenticator, SessionAuthentication)
+            else authenticator
             for authenticator in super().get_authenticators()
         ]
 
@@ -129,7 +132,9 @@ class LoginTokenView(APIView):
         body = parse_token_request(request)
         user = find_user_by_email(body.email)
         issued = issue_login_token(user.pk, user.email)
-        audit.token_issued(issuer_id=request.user.pk, user_id=user.pk, jti=issued.jti, expires_in=issued.expires_in)
+        audit.token_issued(
+            issuer_id=request.user.pk, user_id=user.pk, jti=issued.jti, expires_in=issued.expires_in
+        )
         return Response(
             {
                 "token": issued.token,
@@ -148,7 +153,9 @@ def parse_token_request(request: Request) -> TokenRequest:
     if django_request.content_type.lower() != "application/json" or django_request.content_params.get(
         "charset", "utf-8"
     ).lower() not in ("utf-8", "utf8"):
-        raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON (Content-Type: application/json).")
+        raise ApiError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON (Content-Type: application/json)."
+        )
     try:
         declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -166,14 +173,18 @@ def parse_token_request(request: Request) -> TokenRequest:
     except (UnicodeDecodeError, ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
-        raise ApiError(ErrorCode.INVALID_JSON, "The body must be a JSON object such as {\"email\": \"alice@example.com\"}.")
+        raise ApiError(
+            ErrorCode.INVALID_JSON, 'The body must be a JSON object such as {"email": "alice@example.com"}.'
+        )
     return TokenRequest(email=_clean_email(data.get("email")), next=_clean_next(data.get("next")))
 
 
 def _clean_email(value: Any) -> str:
     email = value.strip() if isinstance(value, str) else ""
     if not email or len(email) > 254 or not email.isprintable():
-        raise ApiError(ErrorCode.EMAIL_REQUIRED, "\"email\" is required: the email address of a Label Studio user.")
+        raise ApiError(
+            ErrorCode.EMAIL_REQUIRED, '"email" is required: the email address of a Label Studio user.'
+        )
     return email
 
 
@@ -181,7 +192,10 @@ def _clean_next(value: Any) -> str | None:
     if value is None:
         return None
     if not is_safe_relative_path(value):
-        raise ApiError(ErrorCode.INVALID_NEXT, "\"next\" must be a path on this site starting with /, such as /projects/3/data.")
+        raise ApiError(
+            ErrorCode.INVALID_NEXT,
+            '"next" must be a path on this site starting with /, such as /projects/3/data.',
+        )
     return value
 
 
@@ -194,21 +208,39 @@ def find_user_by_email(email: str) -> Any:
     if not matches:
         raise ApiError(ErrorCode.USER_NOT_FOUND, "No Label Studio user has this email address.")
     if len(matches) > 1:
-        raise ApiError(ErrorCode.USER_AMBIGUOUS, "Several Label Studio users match this email address; use its exact case.")
-    if not matches[0].is_active:
-        raise ApiError(ErrorCode.USER_INACTIVE, "This Label Studio user is deactivated.")
+        raise ApiError(
+            ErrorCode.USER_AMBIGUOUS,
+            "Several Label Studio users match this email address; use its exact case.",
+        )
+    if refusal_reason(matches[0]) is not None:
+        raise ApiError(
+            ErrorCode.USER_INACTIVE,
+            "This Label Studio user is deactivated or was removed from its organization.",
+        )
     return matches[0]
 
 
 _CODE_BY_EXCEPTION: tuple[tuple[type[Exception], str, str], ...] = (
-    (drf_exceptions.NotAuthenticated, ErrorCode.NOT_AUTHENTICATED, "A Label Studio API token is required (Authorization: Token … or Bearer …)."),
-    (drf_exceptions.AuthenticationFailed, ErrorCode.NOT_AUTHENTICATED, "The Label Studio API token was not accepted."),
+    (
+        drf_exceptions.NotAuthenticated,
+        ErrorCode.NOT_AUTHENTICATED,
+        "A Label Studio API token is required (Authorization: Token … or Bearer …).",
+    ),
+    (
+        drf_exceptions.AuthenticationFailed,
+        ErrorCode.NOT_AUTHENTICATED,
+        "The Label Studio API token was not accepted.",
+    ),
     (drf_exceptions.PermissionDenied, ErrorCode.PERMISSION_DENIED, IsSsoIssuer.message),
     (drf_exceptions.MethodNotAllowed, ErrorCode.METHOD_NOT_ALLOWED, "Use POST."),
-    (drf_exceptions.Throttled, ErrorCode.RATE_LIMITED, "Too many token requests; retry after the number of seconds in Retry-After."),
+    (
+        drf_exceptions.Throttled,
+        ErrorCode.RATE_LIMITED,
+        "Too many token requests; retry after the number of seconds in Retry-After.",
+    ),
     (drf_exceptions.UnsupportedMediaType, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON."),
     (drf_exceptions.ParseError, ErrorCode.INVALID_JSON, "The body must be a JSON object."),
-)  # fmt: skip
+)
 
 
 def token_api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -256,9 +288,8 @@ def login_view(request: HttpRequest) -> HttpResponseBase:
         reason = Reason.AMBIGUOUS
         audit.login_refused(reason=reason, transport="login_url")
     else:
-        reason = log_in_with_token(request, tokens[0] if tokens else None, transport="login_url").reason
-    if reason in (Reason.LOGGED_IN, Reason.ALREADY_LOGGED_IN):
-        response: HttpResponseBase = HttpResponseRedirect(next_path)
-    else:
-        response = redirect_to_login(next_path)
-    return mark_token_response(response, reason)
+        outcome = log_in_with_token(request, tokens[0] if tokens else None, transport="login_url")
+        if outcome.logged_in:
+            return mark_token_response(HttpResponseRedirect(next_path), outcome.reason)
+        reason = outcome.reason
+    return mark_token_response(redirect_to_login(next_path), reason)

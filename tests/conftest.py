@@ -124,5 +124,3 @@ def issue(api: Callable[..., Any], owner_token: str) -> Callable[..., str]:
         return response.json()["token"]
 
     return issue_for
-
-

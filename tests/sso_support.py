@@ -64,7 +64,6 @@ def new_data_dir(prefix: str = "lsso-test-") -> Path:
     return data_dir
 
 
-
 def legacy_token_of(user: Any) -> str:
     from rest_framework.authtoken.models import Token
 
@@ -78,7 +77,9 @@ def logged_in_browser(email: str, password: str) -> Any:
     browser = Client()
     browser.get("/user/login/")
     csrf = browser.cookies["csrftoken"].value
-    response = browser.post("/user/login/", {"email": email, "password": password, "csrfmiddlewaretoken": csrf})
+    response = browser.post(
+        "/user/login/", {"email": email, "password": password, "csrfmiddlewaretoken": csrf}
+    )
     assert response.status_code == 302, response.content[:300]
     return browser
 

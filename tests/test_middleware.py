@@ -195,7 +195,9 @@ def test_both_transports_can_be_switched_off(issue: Any, alice: Any) -> None:
     assert "X-Label-Studio-SSO" not in response
 
 
-@override_settings(JWT_SSO_COOKIE_NAME="portal_sso", JWT_SSO_COOKIE_PATH="/app", JWT_SSO_COOKIE_DOMAIN=".example.com")
+@override_settings(
+    JWT_SSO_COOKIE_NAME="portal_sso", JWT_SSO_COOKIE_PATH="/app", JWT_SSO_COOKIE_DOMAIN=".example.com"
+)
 def test_the_cookie_is_deleted_with_the_configured_name_path_and_domain(issue: Any, alice: Any) -> None:
     browser = Client()
     browser.cookies["portal_sso"] = issue("alice@example.com")
@@ -260,6 +262,25 @@ def test_a_token_does_not_follow_its_user_id_to_a_different_email(issue: Any, al
     assert whoami(browser) is None
 
 
+def test_a_member_removed_from_the_organization_gets_no_session(
+    issue: Any, organization_owner: Any, alice: Any
+) -> None:
+    token = issue("alice@example.com")
+    admin = Client()
+    admin.get(f"/?token={issue('owner@example.com')}")
+    organization = organization_owner.active_organization
+    removed = admin.delete(
+        f"/api/organizations/{organization.pk}/memberships/{alice.pk}/", HTTP_ORIGIN="http://testserver"
+    )
+    assert removed.status_code == 204
+
+    browser = Client()
+    response = browser.get(f"/?token={token}")
+
+    assert response["X-Label-Studio-SSO"] == "user-deleted"
+    assert whoami(browser) is None
+
+
 def test_a_user_without_an_active_organization_gets_label_studios_default(issue: Any, alice: Any) -> None:
     token = issue("alice@example.com")
     alice.active_organization = None
@@ -271,3 +292,11 @@ def test_a_user_without_an_active_organization_gets_label_studios_default(issue:
     alice.refresh_from_db()
     assert alice.active_organization is not None
     assert whoami(browser) == "alice@example.com"
+
+
+def test_without_the_sso_urls_url_tokens_still_log_in(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    browser = Client()
+    with override_settings(ROOT_URLCONF="core.urls"):
+        response = browser.get(f"/projects/?token={token}")
+    assert response["X-Label-Studio-SSO"] == "logged-in"

@@ -34,8 +34,12 @@ def test_a_staff_legacy_token_gets_a_login_token_for_the_user(api: Any, owner_to
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def test_the_login_url_is_absolute_and_carries_the_token_and_next(api: Any, owner_token: str, alice: Any) -> None:
-    response = api({"email": "alice@example.com", "next": "/projects/3/data?tab=1"}, auth=f"Token {owner_token}")
+def test_the_login_url_is_absolute_and_carries_the_token_and_next(
+    api: Any, owner_token: str, alice: Any
+) -> None:
+    response = api(
+        {"email": "alice@example.com", "next": "/projects/3/data?tab=1"}, auth=f"Token {owner_token}"
+    )
 
     body = response.json()
     url = urlsplit(body["login_url"])
@@ -45,12 +49,16 @@ def test_the_login_url_is_absolute_and_carries_the_token_and_next(api: Any, owne
 
 
 @override_settings(HOSTNAME="https://labelstudio.example.com/ls")
-def test_the_login_url_uses_label_studios_public_host_when_configured(api: Any, owner_token: str, alice: Any) -> None:
+def test_the_login_url_uses_label_studios_public_host_when_configured(
+    api: Any, owner_token: str, alice: Any
+) -> None:
     response = api({"email": "alice@example.com"}, auth=f"Token {owner_token}")
     assert response.json()["login_url"].startswith("https://labelstudio.example.com/api/sso/login?token=")
 
 
-def test_x_api_key_works_as_label_studio_rewrites_it_to_a_token(api: Any, owner_token: str, alice: Any) -> None:
+def test_x_api_key_works_as_label_studio_rewrites_it_to_a_token(
+    api: Any, owner_token: str, alice: Any
+) -> None:
     response = api({"email": "alice@example.com"}, HTTP_X_API_KEY=owner_token)
     assert response.status_code == 200
 
@@ -60,7 +68,9 @@ def test_email_is_matched_case_insensitively(api: Any, owner_token: str, alice: 
     assert verify_login_token(response.json()["token"]).email == "alice@example.com"
 
 
-def test_a_personal_access_token_bearer_gets_a_login_token(api: Any, organization_owner: Any, alice: Any) -> None:
+def test_a_personal_access_token_bearer_gets_a_login_token(
+    api: Any, organization_owner: Any, alice: Any
+) -> None:
     _refresh, access = personal_access_tokens(organization_owner)
 
     response = api({"email": "alice@example.com"}, auth=f"Bearer {access}")
@@ -119,7 +129,10 @@ def test_a_browser_session_cannot_issue_login_tokens(organization_owner: Any, al
     assert whoami(browser) == "owner@example.com"
 
     response = browser.post(
-        "/api/sso/token", {"email": "alice@example.com"}, content_type="application/json", HTTP_ORIGIN="http://testserver"
+        "/api/sso/token",
+        {"email": "alice@example.com"},
+        content_type="application/json",
+        HTTP_ORIGIN="http://testserver",
     )
 
     assert error_of(response) == (401, "NOT_AUTHENTICATED")
@@ -140,10 +153,15 @@ def test_an_inactive_staff_caller_gets_401(api: Any, make_user: Any, alice: Any)
 
 
 @override_settings(SSO_TOKEN_ISSUER_PERMISSION="superuser")
-def test_superuser_mode_refuses_staff_and_accepts_superusers(api: Any, make_user: Any, owner_token: str, alice: Any) -> None:
+def test_superuser_mode_refuses_staff_and_accepts_superusers(
+    api: Any, make_user: Any, owner_token: str, alice: Any
+) -> None:
     root = make_user("root@example.com", superuser=True)
 
-    assert error_of(api({"email": "alice@example.com"}, auth=f"Token {owner_token}")) == (403, "PERMISSION_DENIED")
+    assert error_of(api({"email": "alice@example.com"}, auth=f"Token {owner_token}")) == (
+        403,
+        "PERMISSION_DENIED",
+    )
     assert api({"email": "alice@example.com"}, auth=f"Token {legacy_token_of(root)}").status_code == 200
 
 
@@ -167,17 +185,37 @@ def test_expires_in_follows_the_setting(issue: Any, alice: Any) -> None:
         (b'{"email": 42}', "application/json", (400, "EMAIL_REQUIRED")),
         (b'{"email": ["alice@example.com"]}', "application/json", (400, "EMAIL_REQUIRED")),
         (b'{"email": "alice@example.com\\u0000"}', "application/json", (400, "EMAIL_REQUIRED")),
-        (json.dumps({"email": "a" * 250 + "@example.com"}).encode(), "application/json", (400, "EMAIL_REQUIRED")),
-        (b'{"email": "alice@example.com", "next": "https://evil.example/"}', "application/json", (400, "INVALID_NEXT")),
-        (b'{"email": "alice@example.com", "next": "//evil.example/"}', "application/json", (400, "INVALID_NEXT")),
-        (b'{"email": "alice@example.com", "next": "/\\\\evil.example"}', "application/json", (400, "INVALID_NEXT")),
+        (
+            json.dumps({"email": "a" * 250 + "@example.com"}).encode(),
+            "application/json",
+            (400, "EMAIL_REQUIRED"),
+        ),
+        (
+            b'{"email": "alice@example.com", "next": "https://evil.example/"}',
+            "application/json",
+            (400, "INVALID_NEXT"),
+        ),
+        (
+            b'{"email": "alice@example.com", "next": "//evil.example/"}',
+            "application/json",
+            (400, "INVALID_NEXT"),
+        ),
+        (
+            b'{"email": "alice@example.com", "next": "/\\\\evil.example"}',
+            "application/json",
+            (400, "INVALID_NEXT"),
+        ),
         (b'{"email": "alice@example.com", "next": "projects"}', "application/json", (400, "INVALID_NEXT")),
         (b'{"email": "alice@example.com", "next": 3}', "application/json", (400, "INVALID_NEXT")),
         (b'{"email": "alice@example.com", "next": "/a\\nb"}', "application/json", (400, "INVALID_NEXT")),
         (b'{"email": "nobody@example.com"}', "application/json", (422, "USER_NOT_FOUND")),
         (b"email=alice@example.com", "application/x-www-form-urlencoded", (415, "UNSUPPORTED_MEDIA_TYPE")),
         (b'{"email": "alice@example.com"}', "text/plain", (415, "UNSUPPORTED_MEDIA_TYPE")),
-        (b'{"email": "alice@example.com"}', "application/json; charset=latin-1", (415, "UNSUPPORTED_MEDIA_TYPE")),
+        (
+            b'{"email": "alice@example.com"}',
+            "application/json; charset=latin-1",
+            (415, "UNSUPPORTED_MEDIA_TYPE"),
+        ),
         (b'{"email": "' + b"a" * 17000 + b'"}', "application/json", (413, "PAYLOAD_TOO_LARGE")),
     ],
 )
@@ -203,11 +241,27 @@ def test_an_inactive_user_gets_422(api: Any, owner_token: str, make_user: Any) -
     assert error_of(api({"email": "gone@example.com"}, auth=f"Token {owner_token}")) == (422, "USER_INACTIVE")
 
 
-def test_emails_differing_only_in_case_need_the_exact_case(api: Any, owner_token: str, make_user: Any) -> None:
+def test_a_user_without_a_live_membership_gets_422(
+    api: Any, owner_token: str, alice: Any, organization_owner: Any
+) -> None:
+    membership = organization_owner.active_organization.organizationmember_set.get(user=alice)
+    membership.soft_delete()
+    assert error_of(api({"email": "alice@example.com"}, auth=f"Token {owner_token}")) == (
+        422,
+        "USER_INACTIVE",
+    )
+
+
+def test_emails_differing_only_in_case_need_the_exact_case(
+    api: Any, owner_token: str, make_user: Any
+) -> None:
     first = make_user("Carol@example.com")
     make_user("carol@EXAMPLE.com")
 
-    assert error_of(api({"email": "CAROL@example.com"}, auth=f"Token {owner_token}")) == (422, "USER_AMBIGUOUS")
+    assert error_of(api({"email": "CAROL@example.com"}, auth=f"Token {owner_token}")) == (
+        422,
+        "USER_AMBIGUOUS",
+    )
     exact = api({"email": "Carol@example.com"}, auth=f"Token {owner_token}")
     assert verify_login_token(exact.json()["token"]).user_id == first.pk
 
@@ -227,7 +281,9 @@ def test_the_answer_is_json_whatever_accept_asks_for(api: Any, owner_token: str,
 
 @override_settings(SSO_RATE_LIMIT="3/m")
 def test_the_rate_limit_answers_429_with_retry_after(api: Any, owner_token: str, alice: Any) -> None:
-    statuses = [api({"email": "alice@example.com"}, auth=f"Token {owner_token}").status_code for _ in range(3)]
+    statuses = [
+        api({"email": "alice@example.com"}, auth=f"Token {owner_token}").status_code for _ in range(3)
+    ]
     limited = api({"email": "alice@example.com"}, auth=f"Token {owner_token}")
 
     assert statuses == [200, 200, 200]
@@ -249,7 +305,9 @@ def test_an_unreachable_database_answers_503_json(api: Any, owner_token: str, al
 
     with connection.execute_wrapper(database_down):
         response = Client(raise_request_exception=False).post(
-            "/api/sso/token", {"email": "alice@example.com"}, content_type="application/json",
+            "/api/sso/token",
+            {"email": "alice@example.com"},
+            content_type="application/json",
             HTTP_AUTHORIZATION=f"Token {owner_token}",
         )
 
@@ -267,4 +325,46 @@ def test_label_studios_api_refuses_a_login_token_as_a_bearer(issue: Any, alice: 
 
 def test_the_login_token_is_not_signed_with_secret_key(issue: Any, alice: Any) -> None:
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(issue("alice@example.com"), TEST_SECRET_KEY, algorithms=["HS256"], options={"verify_aud": False})
+        jwt.decode(
+            issue("alice@example.com"), TEST_SECRET_KEY, algorithms=["HS256"], options={"verify_aud": False}
+        )
+
+
+def test_a_database_failure_inside_the_view_answers_503_json(api: Any, owner_token: str, alice: Any) -> None:
+    def users_table_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "LIKE" in sql and "email" in sql:  # the case-insensitive email lookup
+            raise OperationalError("connection lost")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(users_table_down):
+        response = api({"email": "alice@example.com"}, auth=f"Token {owner_token}")
+
+    assert error_of(response) == (503, "DATABASE_UNAVAILABLE")
+
+
+def test_an_unparseable_content_length_reads_as_an_empty_body(api: Any, owner_token: str) -> None:
+    response = api(
+        raw=b"", auth=f"Token {owner_token}", CONTENT_TYPE="application/json", CONTENT_LENGTH="abc"
+    )
+    assert error_of(response) == (400, "INVALID_JSON")
+
+
+def test_the_exception_handler_shapes_any_drf_error_and_leaves_the_rest(rf: Any) -> None:
+    from rest_framework.exceptions import NotFound
+
+    from label_studio_sso.views import token_api_exception_handler
+
+    response = token_api_exception_handler(NotFound(), {})
+    assert (response.status_code, response.data["error_code"]) == (404, "HTTP_404")
+    assert token_api_exception_handler(ValueError("not ours"), {}) is None
+
+
+def test_the_api_credential_wrapper_passes_the_authenticate_header_through(rf: Any) -> None:
+    from rest_framework.authentication import SessionAuthentication
+    from rest_framework.request import Request
+
+    from label_studio_sso.views import ApiCredentialOnly, JsonOnly
+
+    request = Request(rf.post("/api/sso/token"))
+    assert ApiCredentialOnly(SessionAuthentication()).authenticate_header(request) is None
+    assert JsonOnly().select_parser(request, []) is None

@@ -4,23 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RedeemedToken',
+            name="RedeemedToken",
             fields=[
-                ('jti', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('user_id', models.BigIntegerField()),
-                ('redeemed_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(db_index=True)),
+                ("jti", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("user_id", models.BigIntegerField()),
+                ("redeemed_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'verbose_name': 'redeemed SSO login token',
+                "verbose_name": "redeemed SSO login token",
             },
         ),
     ]

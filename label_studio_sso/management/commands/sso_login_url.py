@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import audit
@@ -17,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
-        parser.add_argument("--next", default=None, help="a path on this site to land on, e.g. /projects/3/data")
+        parser.add_argument(
+            "--next", default=None, help="a path on this site to land on, e.g. /projects/3/data"
+        )
         parser.add_argument(
             "--base-url",
             default=None,

@@ -1,0 +1,26 @@
+# Sourced by scripts/run and scripts/test: a virtualenv with Label Studio and this package.
+#
+# The venv lives in a cache keyed by pyproject.toml and the Python version, so a second
+# run on the same machine installs nothing; the editable install is refreshed each time
+# so the venv always points at this checkout.
+
+LSSO_CACHE_DIR=${LSSO_CACHE_DIR:-$HOME/.cache/label-studio-sso}
+export LSSO_CACHE_DIR
+
+lsso_venv() {
+  local python=${PYTHON:-python3} key venv
+  key=$( { cat pyproject.toml; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
+  venv=${LSSO_VENV:-$LSSO_CACHE_DIR/venv-$key}
+  if [ ! -f "$venv/.complete" ]; then
+    echo "scripts: creating $venv (Label Studio 1.23.2 and test tools; a few minutes the first time)" >&2
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+    "$venv/bin/python" -m pip install --quiet -e ".[test]"
+    touch "$venv/.complete"
+  else
+    "$venv/bin/python" -m pip install --quiet --no-deps -e .
+  fi
+  LSSO_PYTHON=$venv/bin/python
+  export LSSO_PYTHON
+}

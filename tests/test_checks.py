@@ -1,0 +1,80 @@
+"""System checks: the plain package tells an operator what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+from sso_support import TEST_SECRET_KEY
+
+from label_studio_sso import checks
+
+LOGIN = checks.LOGIN_MIDDLEWARE
+ORIGIN = checks.ORIGIN_MIDDLEWARE
+
+
+def ids(problems: list) -> set[str]:
+    return {problem.id for problem in problems}
+
+
+def test_the_overlay_configuration_passes_every_check() -> None:
+    call_command("check")
+    assert ids(checks.check_middleware()) == set()
+    assert ids(checks.check_backend()) == set()
+    assert ids(checks.check_setting_values()) == set()
+    assert ids(checks.check_signing_key()) == set()
+
+
+@override_settings(SSO_TOKEN_EXPIRY=3, SSO_RATE_LIMIT="lots")
+def test_wrong_values_are_errors_with_a_hint() -> None:
+    problems = checks.check_setting_values()
+    assert ids(problems) == {"label_studio_sso.E001"}
+    assert len(problems) == 2
+    assert all(problem.hint.startswith("Set ") for problem in problems)
+
+
+def test_a_missing_backend_is_an_error() -> None:
+    backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != checks.BACKEND]
+    with override_settings(AUTHENTICATION_BACKENDS=backends):
+        assert ids(checks.check_backend()) == {"label_studio_sso.E002"}
+
+
+def test_missing_login_middleware_is_an_error_unless_both_transports_are_off() -> None:
+    without = [m for m in settings.MIDDLEWARE if m != LOGIN]
+    with override_settings(MIDDLEWARE=without):
+        assert "label_studio_sso.E003" in ids(checks.check_middleware())
+    with override_settings(MIDDLEWARE=without, JWT_SSO_COOKIE_NAME="", JWT_SSO_TOKEN_PARAM=""):
+        assert "label_studio_sso.E003" not in ids(checks.check_middleware())
+
+
+def test_login_middleware_before_authentication_is_an_error() -> None:
+    reordered = [LOGIN, *[m for m in settings.MIDDLEWARE if m != LOGIN]]
+    with override_settings(MIDDLEWARE=reordered):
+        assert "label_studio_sso.E004" in ids(checks.check_middleware())
+
+
+def test_a_missing_origin_check_is_a_warning_and_a_misplaced_one_an_error() -> None:
+    without = [m for m in settings.MIDDLEWARE if m != ORIGIN]
+    with override_settings(MIDDLEWARE=without):
+        assert "label_studio_sso.W001" in ids(checks.check_middleware())
+    with override_settings(MIDDLEWARE=[ORIGIN, *without]):
+        assert "label_studio_sso.E005" in ids(checks.check_middleware())
+
+
+def test_frame_ancestors_without_its_middleware_is_an_error() -> None:
+    without = [m for m in settings.MIDDLEWARE if m != checks.FRAMING_MIDDLEWARE]
+    with override_settings(MIDDLEWARE=without, SSO_FRAME_ANCESTORS="'self'"):
+        assert "label_studio_sso.E006" in ids(checks.check_middleware())
+
+
+def test_invalid_values_do_not_crash_the_other_checks() -> None:
+    with override_settings(JWT_SSO_COOKIE_NAME="bad name", SSO_SIGNING_KEY="short"):
+        assert "label_studio_sso.E003" not in ids(checks.check_middleware())
+        assert checks.check_signing_key() == []
+
+
+def test_signing_with_secret_key_is_an_error() -> None:
+    with override_settings(SSO_SIGNING_KEY=TEST_SECRET_KEY):
+        assert ids(checks.check_signing_key()) == {"label_studio_sso.E007"}
+    with override_settings(SSO_SIGNING_KEY="a-separate-signing-key-0123456789-abcdef"):
+        assert checks.check_signing_key() == []

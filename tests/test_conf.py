@@ -1,0 +1,187 @@
+"""The settings object: every name, default, type and bound, from settings or environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from label_studio_sso.conf import (
+    OPTIONS,
+    InvalidSetting,
+    invalid_settings,
+    mask,
+    read_environment,
+    sso_settings,
+)
+
+KEY = "k" * 32
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    assert {option.name: option.default for option in OPTIONS} == {
+        "JWT_SSO_COOKIE_NAME": "ls_auth_token",
+        "JWT_SSO_COOKIE_PATH": "/",
+        "JWT_SSO_COOKIE_DOMAIN": None,
+        "JWT_SSO_TOKEN_PARAM": "token",
+        "JWT_SSO_NATIVE_USER_ID_CLAIM": "user_id",
+        "SSO_TOKEN_EXPIRY": 600,
+        "SSO_TOKEN_ISSUER_PERMISSION": "staff",
+        "SSO_SINGLE_USE": True,
+        "SSO_CLOCK_SKEW": 30,
+        "SSO_SIGNING_KEY": None,
+        "SSO_PREVIOUS_SIGNING_KEYS": (),
+        "SSO_FRAME_ANCESTORS": (),
+        "SSO_RATE_LIMIT": "60/m",
+    }
+    for option in OPTIONS:
+        assert option.clean(option.default) == option.default
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("JWT_SSO_COOKIE_NAME", "", ""),
+        ("JWT_SSO_COOKIE_NAME", "portal_sso", "portal_sso"),
+        ("JWT_SSO_COOKIE_PATH", "/app", "/app"),
+        ("JWT_SSO_COOKIE_DOMAIN", ".example.com", ".example.com"),
+        ("JWT_SSO_COOKIE_DOMAIN", "", None),
+        ("JWT_SSO_TOKEN_PARAM", "", ""),
+        ("JWT_SSO_NATIVE_USER_ID_CLAIM", "ls_uid", "ls_uid"),
+        ("SSO_TOKEN_EXPIRY", " 10 ", 10),
+        ("SSO_TOKEN_EXPIRY", "86400", 86400),
+        ("SSO_TOKEN_ISSUER_PERMISSION", "SuperUser", "superuser"),
+        ("SSO_SINGLE_USE", "off", False),
+        ("SSO_SINGLE_USE", "TRUE", True),
+        ("SSO_CLOCK_SKEW", "0", 0),
+        ("SSO_SIGNING_KEY", KEY, KEY.encode()),
+        ("SSO_SIGNING_KEY", "", None),
+        ("SSO_PREVIOUS_SIGNING_KEYS", f"{KEY},{'m' * 40}", (KEY.encode(), b"m" * 40)),
+        ("SSO_PREVIOUS_SIGNING_KEYS", "", ()),
+        (
+            "SSO_FRAME_ANCESTORS",
+            "https://portal.example.com 'self', https://*.example.org:8443",
+            ("https://portal.example.com", "'self'", "https://*.example.org:8443"),
+        ),
+        ("SSO_FRAME_ANCESTORS", "'none'", ("'none'",)),
+        ("SSO_RATE_LIMIT", "100 / minute", "100/m"),
+        ("SSO_RATE_LIMIT", "5/s", "5/s"),
+    ],
+)
+def test_environment_values_become_typed_settings(name: str, text: str, value: Any) -> None:
+    assert read_environment({name: text}) == {name: value}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("JWT_SSO_COOKIE_NAME", "bad name"),
+        ("JWT_SSO_COOKIE_NAME", "a;b"),
+        ("JWT_SSO_COOKIE_PATH", "app"),
+        ("JWT_SSO_COOKIE_PATH", "/a;b"),
+        ("JWT_SSO_COOKIE_DOMAIN", "exa mple.com"),
+        ("JWT_SSO_TOKEN_PARAM", "to ken"),
+        ("JWT_SSO_NATIVE_USER_ID_CLAIM", "exp"),
+        ("JWT_SSO_NATIVE_USER_ID_CLAIM", ""),
+        ("JWT_SSO_NATIVE_USER_ID_CLAIM", "1abc"),
+        ("SSO_TOKEN_EXPIRY", "9"),
+        ("SSO_TOKEN_EXPIRY", "86401"),
+        ("SSO_TOKEN_EXPIRY", "ten"),
+        ("SSO_TOKEN_EXPIRY", "-5"),
+        ("SSO_TOKEN_EXPIRY", ""),
+        ("SSO_TOKEN_EXPIRY", "1e3"),
+        ("SSO_TOKEN_EXPIRY", "٣٠٠"),
+        ("SSO_TOKEN_ISSUER_PERMISSION", "admin"),
+        ("SSO_SINGLE_USE", "maybe"),
+        ("SSO_SINGLE_USE", ""),
+        ("SSO_CLOCK_SKEW", "301"),
+        ("SSO_SIGNING_KEY", "short"),
+        ("SSO_PREVIOUS_SIGNING_KEYS", f"{KEY},short"),
+        ("SSO_FRAME_ANCESTORS", "portal.example.com"),
+        ("SSO_FRAME_ANCESTORS", "javascript:alert(1)"),
+        ("SSO_FRAME_ANCESTORS", "'none' https://portal.example.com"),
+        ("SSO_RATE_LIMIT", "fast"),
+        ("SSO_RATE_LIMIT", "0/m"),
+        ("SSO_RATE_LIMIT", "10/week"),
+    ],
+)
+def test_a_bad_environment_value_is_one_line_naming_the_variable(name: str, text: str) -> None:
+    with pytest.raises(ImproperlyConfigured) as error:
+        read_environment({name: text})
+    message = str(error.value)
+    assert message.startswith(f"{name}=")
+    assert "is not allowed:" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SSO_TOKEN_EXPIRY", True),
+        ("SSO_TOKEN_EXPIRY", 5.0),
+        ("SSO_SINGLE_USE", 1),
+        ("SSO_FRAME_ANCESTORS", 3),
+    ],
+)
+def test_wrong_types_in_django_settings_are_refused(name: str, value: Any) -> None:
+    option = next(option for option in OPTIONS if option.name == name)
+    with pytest.raises(InvalidSetting):
+        option.clean(value)
+
+
+def test_native_values_in_django_settings_are_accepted() -> None:
+    with override_settings(
+        SSO_TOKEN_EXPIRY=120,
+        SSO_SINGLE_USE=False,
+        SSO_PREVIOUS_SIGNING_KEYS=[KEY],
+        SSO_FRAME_ANCESTORS=["'self'"],
+    ):
+        assert sso_settings.SSO_TOKEN_EXPIRY == 120
+        assert sso_settings.SSO_SINGLE_USE is False
+        assert (KEY.encode(),) == sso_settings.SSO_PREVIOUS_SIGNING_KEYS
+        assert sso_settings.SSO_FRAME_ANCESTORS == ("'self'",)
+    assert sso_settings.SSO_TOKEN_EXPIRY == 600
+
+
+def test_secrets_are_masked_in_errors() -> None:
+    secret = "short-but-secret"
+    with pytest.raises(ImproperlyConfigured) as error:
+        read_environment({"SSO_SIGNING_KEY": secret})
+    assert secret not in str(error.value)
+    assert "16 chars" in str(error.value)
+    assert mask(["abc", "defg"]) == "['****' (3 chars), '****' (4 chars)]"
+    assert mask("") == "''"
+
+
+def test_long_values_are_shortened_in_errors() -> None:
+    with pytest.raises(ImproperlyConfigured) as error:
+        read_environment({"SSO_RATE_LIMIT": "x" * 500})
+    assert len(str(error.value)) < 250
+
+
+def test_an_invalid_django_setting_raises_improperly_configured_when_read() -> None:
+    with override_settings(SSO_TOKEN_EXPIRY=5), pytest.raises(ImproperlyConfigured, match="SSO_TOKEN_EXPIRY"):
+        _ = sso_settings.SSO_TOKEN_EXPIRY
+
+
+def test_invalid_settings_lists_every_bad_value() -> None:
+    with override_settings(SSO_TOKEN_EXPIRY=5, SSO_RATE_LIMIT="nope"):
+        from django.conf import settings
+
+        assert {problem.name for problem in invalid_settings(settings)} == {
+            "SSO_TOKEN_EXPIRY",
+            "SSO_RATE_LIMIT",
+        }
+
+
+def test_unknown_attributes_are_attribute_errors() -> None:
+    with pytest.raises(AttributeError):
+        _ = sso_settings.NOT_A_SETTING
+
+
+def test_bytes_and_empty_bytes_keys_are_accepted() -> None:
+    option = next(option for option in OPTIONS if option.name == "SSO_SIGNING_KEY")
+    assert option.clean(b"") is None
+    assert option.clean(b"b" * 32) == b"b" * 32

@@ -1,0 +1,88 @@
+"""Whole flows with every log captured: audit events appear, secrets never do."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.test import Client
+from sso_support import TEST_SECRET_KEY, legacy_token_of, personal_access_tokens
+
+from label_studio_sso.keys import signing_key
+from label_studio_sso.redaction import REDACTED, RedactTokensFilter, redact
+
+
+def fragments(secret: str, width: int = 16) -> set[str]:
+    """Every stretch of ``width`` characters of a secret, stepping by half a width."""
+    if len(secret) <= width:
+        return {secret}
+    return {secret[start : start + width] for start in range(0, len(secret) - width + 1, width // 2)}
+
+
+def jwt_fragments(token: str) -> set[str]:
+    _header, payload, signature = token.split(".")
+    return fragments(payload) | fragments(signature)
+
+
+def test_whole_flows_log_audit_events_and_never_a_secret(
+    caplog: Any, capfd: Any, api: Any, organization_owner: Any, owner_token: str, alice: Any, bob: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    refresh, access = personal_access_tokens(organization_owner)
+    tokens = []
+
+    def issue(email: str, auth: str, **body: Any) -> str:
+        response = api({"email": email, **body}, auth=auth)
+        assert response.status_code == 200
+        tokens.append(response.json()["token"])
+        return tokens[-1]
+
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com", f"Token {owner_token}")
+    browser.get("/api/current-user/whoami")
+    url_token = issue("bob@example.com", f"Bearer {access}")
+    browser.get(f"/projects/?token={url_token}")
+    Client().get(f"/projects/?token={url_token}")  # replay
+    login_token = issue("alice@example.com", f"Token {owner_token}", next="/projects/")
+    Client().get(f"/api/sso/login?token={login_token}&next=/projects/")
+    Client().get(f"/api/sso/login?token={login_token}")  # replay
+    Client().get(f"/api/sso/login?token={login_token[:-3]}")  # tampered
+    api({"email": "alice@example.com"}, auth=f"Token {legacy_token_of(alice)}")  # non-staff
+    api({"email": "alice@example.com"}, auth="Bearer " + login_token)  # login token as API credential
+    api(raw=b"{broken", auth=f"Token {owner_token}")
+
+    captured = caplog.text + "".join(capfd.readouterr())
+    secrets = {
+        "login token": set().union(*(jwt_fragments(token) for token in tokens)),
+        "personal access token": jwt_fragments(refresh) | jwt_fragments(access),
+        "legacy API token": {owner_token, legacy_token_of(alice)},
+        "signing key": {signing_key().secret.hex(), signing_key().secret.decode("latin-1")},
+        "SECRET_KEY": fragments(TEST_SECRET_KEY),
+    }
+    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
+    assert leaks == {name: [] for name in secrets}
+    audit = "\n".join(r.getMessage() for r in caplog.records if r.name == "label_studio_sso.audit")
+    assert audit.count("sso token issued") == 3
+    assert audit.count("sso login succeeded") == 3
+    assert f"reason=replayed via=url user_id={bob.pk}" in audit
+    assert "reason=bad-signature" in audit
+
+
+def test_redact_removes_jwts_and_token_parameters() -> None:
+    line = '"GET /projects/?tab=1&token=abc.def.ghi HTTP/1.1" 302 eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl'
+    cleaned = redact(line)
+    assert "abc.def.ghi" not in cleaned
+    assert "eyJzdWIiOi" not in cleaned
+    assert cleaned.startswith(f'"GET /projects/?tab=1&token={REDACTED} HTTP/1.1" 302 ')
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"),
+    [("request %s", ("/x?ls_auth_token=secretvalue",)), ("plain message", ()), ("broken %s %s", ("one",))],
+)
+def test_the_filter_rewrites_records_and_never_drops_them(msg: str, args: tuple[str, ...]) -> None:
+    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, msg, args, None)
+    assert RedactTokensFilter().filter(record) is True
+    if args == ("/x?ls_auth_token=secretvalue",):
+        assert record.getMessage() == f"request /x?ls_auth_token={REDACTED}"
