@@ -136,14 +136,14 @@ def _database_unavailable(error: DatabaseError, claims: LoginClaims) -> TokenRej
 
 
 def _ensure_active_organization(user: Any) -> None:
-    """Give the user the organization Label Studio's own login form would give them."""
+    """Give a user without one the first organization they are still a member of.
+
+    Label Studio's login form does the same; its own member removal picks the first
+    membership that is not soft-deleted, and so does this.
+    """
     if getattr(user, "active_organization_id", 0) is not None:
         return
-    from organizations.models import Organization
-
-    try:
-        organization = Organization.find_by_user(user)
-    except ValueError:  # no membership: Label Studio's middleware assigns its default
-        return
-    user.active_organization = organization
-    user.save(update_fields=["active_organization"])
+    organization = user.organizations.filter(organizationmember__deleted_at__isnull=True).first()
+    if organization is not None:
+        user.active_organization = organization
+        user.save(update_fields=["active_organization"])

@@ -78,3 +78,10 @@ def test_signing_with_secret_key_is_an_error() -> None:
         assert ids(checks.check_signing_key()) == {"label_studio_sso.E007"}
     with override_settings(SSO_SIGNING_KEY="a-separate-signing-key-0123456789-abcdef"):
         assert checks.check_signing_key() == []
+
+
+def test_an_invalid_frame_ancestors_value_is_reported_once_not_twice() -> None:
+    without = [m for m in settings.MIDDLEWARE if m != checks.FRAMING_MIDDLEWARE]
+    with override_settings(MIDDLEWARE=without, SSO_FRAME_ANCESTORS="not an origin"):
+        assert "label_studio_sso.E006" not in ids(checks.check_middleware())
+        assert ids(checks.check_setting_values()) == {"label_studio_sso.E001"}

@@ -185,3 +185,8 @@ def test_bytes_and_empty_bytes_keys_are_accepted() -> None:
     option = next(option for option in OPTIONS if option.name == "SSO_SIGNING_KEY")
     assert option.clean(b"") is None
     assert option.clean(b"b" * 32) == b"b" * 32
+
+
+def test_list_settings_accept_none_as_empty() -> None:
+    for name in ("SSO_PREVIOUS_SIGNING_KEYS", "SSO_FRAME_ANCESTORS"):
+        assert next(option for option in OPTIONS if option.name == name).clean(None) == ()

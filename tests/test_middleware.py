@@ -281,6 +281,19 @@ def test_a_member_removed_from_the_organization_gets_no_session(
     assert whoami(browser) is None
 
 
+def test_a_user_without_an_active_organization_gets_their_live_one(issue: Any, alice: Any) -> None:
+    token = issue("alice@example.com")
+    organization = alice.active_organization
+    alice.active_organization = None
+    alice.save(update_fields=["active_organization"])
+
+    response = Client().get(f"/?token={token}")
+
+    alice.refresh_from_db()
+    assert response["X-Label-Studio-SSO"] == "logged-in"
+    assert alice.active_organization == organization
+
+
 def test_a_user_without_an_active_organization_gets_label_studios_default(issue: Any, alice: Any) -> None:
     token = issue("alice@example.com")
     alice.active_organization = None
