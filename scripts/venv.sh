@@ -19,7 +19,11 @@ lsso_venv() {
     "$venv/bin/python" -m pip install --quiet -e ".[test]"
     touch "$venv/.complete"
   else
-    "$venv/bin/python" -m pip install --quiet --no-deps -e .
+    local output  # quiet unless it fails: setuptools warns at length about editable installs
+    if ! output=$("$venv/bin/python" -m pip install --quiet --no-deps -e . 2>&1); then
+      echo "$output" >&2
+      return 1
+    fi
   fi
   LSSO_PYTHON=$venv/bin/python
   export LSSO_PYTHON

@@ -43,4 +43,9 @@ for _handler in LOGGING["handlers"].values():  # noqa: F405
 LOGGING["loggers"]["label_studio_sso"] = {"level": os.environ.get("SSO_LOG_LEVEL", "INFO")}  # noqa: F405
 LOGGING["loggers"]["label_studio_sso.audit"] = {"level": os.environ.get("SSO_AUDIT_LOG_LEVEL", "INFO")}  # noqa: F405
 # Django's development server logs full request lines; send them through the filter too.
-LOGGING["loggers"]["django.server"] = {"level": "INFO", "filters": ["redact_sso_tokens"], "propagate": True}  # noqa: F405
+LOGGING["loggers"]["django.server"] = {  # noqa: F405
+    "handlers": ["console"],
+    "level": "INFO",
+    "filters": ["redact_sso_tokens"],
+    "propagate": False,
+}

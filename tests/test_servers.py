@@ -76,7 +76,10 @@ def bootstrapped_database(tmp_path_factory: Any) -> Path:
 class Server:
     """A Label Studio process whose combined output is kept for inspection."""
 
-    def __init__(self, command: list[str], data_dir: Path, port: int, log: Path, cwd: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], data_dir: Path, port: int, log: Path, cwd: Path
+    ) -> None:
+        self.name = name
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         self.process = subprocess.Popen(
@@ -159,7 +162,7 @@ def server(request: Any, bootstrapped_database: Path, tmp_path: Path) -> Iterato
     (data_dir / "label_studio.sqlite3").write_bytes(bootstrapped_database.read_bytes())
     port = free_port()
     command, cwd = commands(port)[request.param]
-    running = Server(command, data_dir, port, tmp_path / "server.log", cwd)
+    running = Server(request.param, command, data_dir, port, tmp_path / "server.log", cwd)
     try:
         running.wait_until_healthy()
         yield running
@@ -211,3 +214,9 @@ def test_a_portal_logs_alice_in_through_a_real_server(server: Server) -> None:
         _header, payload, signature = token.split(".")
         assert payload not in output and signature not in output
     assert "sso login succeeded" in output
+    if server.name == "gunicorn core.wsgi":
+        assert '"GET /api/sso/login HTTP/1.1" 302' in output  # the access log drops query strings
+    else:
+        assert (
+            output.count("GET /api/sso/login?token=[redacted]&next=%2Fprojects%2F HTTP/1.1") == 2
+        )  # login, replay
