@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .conf import invalid_settings, sso_settings
 from .keys import derive_key
+from .token_login import BACKEND_PATH
 
-BACKEND = "label_studio_sso.backends.JWTAuthenticationBackend"
 LOGIN_MIDDLEWARE = "label_studio_sso.middleware.JWTAutoLoginMiddleware"
 ORIGIN_MIDDLEWARE = "label_studio_sso.cross_origin.CrossOriginWriteMiddleware"
 FRAMING_MIDDLEWARE = "label_studio_sso.framing.FrameAncestorsMiddleware"
@@ -31,11 +31,11 @@ def check_setting_values(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 @register()
 def check_backend(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """E002: the backend must be listed, or SSO sessions cannot load their user."""
-    if BACKEND in settings.AUTHENTICATION_BACKENDS:
+    if BACKEND_PATH in settings.AUTHENTICATION_BACKENDS:
         return []
     return [
         Error(
-            f"{BACKEND} is not in AUTHENTICATION_BACKENDS.",
+            f"{BACKEND_PATH} is not in AUTHENTICATION_BACKENDS.",
             hint="Append it to AUTHENTICATION_BACKENDS.",
             id="label_studio_sso.E002",
         )

@@ -61,11 +61,16 @@ def _string(value: Any) -> str:
     return value.strip()
 
 
-def _cookie_name(value: Any) -> str:
-    text = _string(value)
-    if text and not _COOKIE_NAME.fullmatch(text):
-        raise ValueError
-    return text
+def _name(pattern: re.Pattern[str]) -> Callable[[Any], str]:
+    """A parser for a name that must match ``pattern``; empty switches the feature off."""
+
+    def parse(value: Any) -> str:
+        text = _string(value)
+        if text and not pattern.fullmatch(text):
+            raise ValueError
+        return text
+
+    return parse
 
 
 def _cookie_path(value: Any) -> str:
@@ -82,13 +87,6 @@ def _cookie_domain(value: Any) -> str | None:
     if not text:
         return None
     if not _COOKIE_DOMAIN.fullmatch(text):
-        raise ValueError
-    return text
-
-
-def _param_name(value: Any) -> str:
-    text = _string(value)
-    if text and not _PARAM_NAME.fullmatch(text):
         raise ValueError
     return text
 
@@ -212,7 +210,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "JWT_SSO_COOKIE_NAME",
         "ls_auth_token",
-        _cookie_name,
+        _name(_COOKIE_NAME),
         "a cookie name (letters, digits, -_.), or empty to disable cookie login",
     ),
     Option("JWT_SSO_COOKIE_PATH", "/", _cookie_path, "a path starting with /"),
@@ -220,7 +218,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "JWT_SSO_TOKEN_PARAM",
         "token",
-        _param_name,
+        _name(_PARAM_NAME),
         "a URL parameter name (letters, digits, -_.), or empty to disable URL login",
     ),
     Option(

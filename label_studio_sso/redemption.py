@@ -28,7 +28,7 @@ def redeem(claims: LoginClaims) -> None:
         with transaction.atomic():
             RedeemedToken.objects.create(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
     except IntegrityError as error:
-        raise TokenRejected(Reason.REPLAYED) from error
+        raise TokenRejected(Reason.REPLAYED, claims.user_id) from error
 
 
 def purge_expired(limit: int | None = None) -> int:

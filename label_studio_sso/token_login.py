@@ -1,8 +1,8 @@
 """Turn a login token into an ordinary Label Studio session, or refuse it cleanly.
 
 Shared by the middleware (cookie and URL tokens), the explicit login view and the
-authentication backend. Everything that writes to the database happens before the
-session is touched, and a failure leaves the browser's existing session as it was.
+authentication backend. Redemption and login share one transaction, and any failure
+leaves the browser's existing session as it was.
 """
 
 from __future__ import annotations
@@ -61,10 +61,7 @@ def find_login_user(claims: LoginClaims) -> Any:
 def claim_user(claims: LoginClaims) -> Any:
     """Look up the token's user and redeem the token; call inside a transaction."""
     user = find_login_user(claims)
-    try:
-        redeem(claims)
-    except TokenRejected as rejected:
-        raise TokenRejected(rejected.reason, claims.user_id) from rejected
+    redeem(claims)
     return user
 
 

@@ -34,7 +34,7 @@ def test_wrong_values_are_errors_with_a_hint() -> None:
 
 
 def test_a_missing_backend_is_an_error() -> None:
-    backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != checks.BACKEND]
+    backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != checks.BACKEND_PATH]
     with override_settings(AUTHENTICATION_BACKENDS=backends):
         assert ids(checks.check_backend()) == {"label_studio_sso.E002"}
 
