@@ -1,13 +1,14 @@
 """gunicorn settings for Label Studio + SSO (``gunicorn -c docker/gunicorn.conf.py core.wsgi``).
 
-Read from the environment at start: PORT (default 8080), WEB_CONCURRENCY (workers,
-default 2), GUNICORN_TIMEOUT (seconds, default 120). The access log records the path
+Read from the environment at start: LISTEN_ADDRESS (default 0.0.0.0), PORT (default
+8080), WEB_CONCURRENCY (workers, default 2), GUNICORN_TIMEOUT (seconds, default 120);
+the image's entrypoint has validated them already. The access log records the path
 without its query string: a login token in ``?token=`` must never reach a log.
 """
 
 import os
 
-bind = f"0.0.0.0:{int(os.environ.get('PORT', '8080'))}"
+bind = f"{os.environ.get('LISTEN_ADDRESS', '0.0.0.0')}:{int(os.environ.get('PORT', '8080'))}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Entrypoint of the label-studio-sso image.
+#
+#   secrets from *_FILE -> validate the environment -> wait for the database
+#   -> migrate (safe with several replicas) -> create the first user -> exec gunicorn
+#
+# With no command (or "serve") it runs that story; any other command (bash, python,
+# label-studio ...) runs instead, after the *_FILE secrets are read. Errors are one line
+# on stderr; configuration errors exit 64.
+set -Eeuo pipefail
+
+LSSO_HOME=/label-studio-sso
+SECRET_VARIABLES=(
+  SECRET_KEY POSTGRE_PASSWORD LABEL_STUDIO_PASSWORD LABEL_STUDIO_USER_TOKEN
+  SSO_SIGNING_KEY SSO_PREVIOUS_SIGNING_KEYS
+)
+
+log() { echo "entrypoint: $*"; }
+fail() {
+  echo "entrypoint: error: $*" >&2
+  exit 64
+}
+
+# file_env NAME: set NAME from the file named by NAME_FILE (Docker and Kubernetes secrets).
+file_env() {
+  local name=$1
+  local file_name="${name}_FILE"
+  if [ -z "${!file_name+set}" ]; then
+    return
+  fi
+  if [ -n "${!name+set}" ]; then
+    fail "both $name and $file_name are set; set only one of them"
+  fi
+  local file=${!file_name}
+  [ -f "$file" ] && [ -r "$file" ] || fail "$file_name=$file is not a readable file"
+  export "$name"="$(<"$file")"
+  unset "$file_name"
+}
+
+read_secrets() {
+  local name
+  for name in "${SECRET_VARIABLES[@]}"; do
+    file_env "$name"
+  done
+}
+
+validate_environment() {
+  python3 -m label_studio_sso.environment check || exit $?
+}
+
+wait_for_database() {
+  python3 -m label_studio_sso.environment wait-for-db || exit $?
+}
+
+uses_postgresql() {
+  case "${LABEL_STUDIO_DJANGO_DB:-${DJANGO_DB:-sqlite}}" in
+    default | postgresql) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+migrate() {
+  if uses_postgresql; then
+    # Label Studio's own command: migrations under a PostgreSQL advisory lock, so replicas
+    # starting together migrate one at a time and the others find nothing left to do.
+    log "migrating under Label Studio's migration lock"
+    python3 -m django locked_migrate --no-input -v0
+  else
+    log "migrating the SQLite database in $LABEL_STUDIO_BASE_DATA_DIR"
+    python3 -m django migrate --no-input -v0
+  fi
+}
+
+create_first_user() {
+  if [ -n "${LABEL_STUDIO_USERNAME:-}" ]; then
+    log "ensuring Label Studio user $LABEL_STUDIO_USERNAME exists"
+    python3 "$LSSO_HOME/bootstrap_admin.py"
+  fi
+}
+
+serve() {
+  local label_studio_dir
+  label_studio_dir=$(python3 -c 'import label_studio, os; print(os.path.dirname(label_studio.__file__))')
+  log "starting gunicorn on ${LISTEN_ADDRESS:-0.0.0.0}:${PORT:-8080} with ${WEB_CONCURRENCY:-2} workers"
+  exec gunicorn --config "$LSSO_HOME/gunicorn.conf.py" --chdir "$label_studio_dir" core.wsgi:application
+}
+
+_main() {
+  read_secrets
+  if [ $# -gt 0 ] && [ "$1" != "serve" ]; then
+    exec "$@"
+  fi
+  validate_environment
+  wait_for_database
+  migrate
+  create_first_user
+  serve
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  _main "$@"
+fi

@@ -1,0 +1,174 @@
+"""The container's environment: validated before Label Studio starts, and the database wait.
+
+``python3 -m label_studio_sso.environment check`` validates every SSO variable (through
+the same settings object Django uses), the image's own variables and the rules that
+span several of them, then prints the effective SSO configuration with secrets masked.
+On the first problem it prints one line naming the variable and exits 64 (EX_USAGE).
+
+``python3 -m label_studio_sso.environment wait-for-db`` waits, bounded by
+DB_WAIT_TIMEOUT, until the configured PostgreSQL accepts connections; exit 69
+(EX_UNAVAILABLE) with one line if it never does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .conf import OPTIONS, InvalidSetting, Option, _choice, _integer, mask, read_environment
+
+EX_USAGE = 64
+EX_UNAVAILABLE = 69
+SHARED_DATABASES = frozenset({"default", "postgresql"})
+
+
+def _listen_address(value: Any) -> str:
+    return str(ipaddress.ip_address(str(value).strip()))
+
+
+IMAGE_OPTIONS: tuple[Option, ...] = (
+    Option("PORT", 8080, _integer(1, 65535), "a TCP port from 1 to 65535"),
+    Option("LISTEN_ADDRESS", "0.0.0.0", _listen_address, "an IP address such as 0.0.0.0 or 127.0.0.1"),  # noqa: S104
+    Option("WEB_CONCURRENCY", 2, _integer(1, 64), "a number of gunicorn workers from 1 to 64"),
+    Option("GUNICORN_TIMEOUT", 120, _integer(5, 3600), "whole seconds from 5 to 3600"),
+    Option("DB_WAIT_TIMEOUT", 60, _integer(0, 600), "whole seconds from 0 to 600"),
+    Option(
+        "DJANGO_DB",
+        "sqlite",
+        _choice("sqlite", "default", "postgresql"),
+        "sqlite, or postgresql (or default)",
+    ),
+)
+
+
+class EnvironmentInvalid(ValueError):
+    """A one-line, secret-free description of what is wrong and how to fix it."""
+
+
+def label_studio_env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    """A variable the way Label Studio reads it: LABEL_STUDIO_X, HEARTEX_X, then X."""
+    for spelling in (f"LABEL_STUDIO_{name}", f"HEARTEX_{name}", name):
+        if spelling in environ:
+            return environ[spelling]
+    return default
+
+
+def image_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The image's own variables, typed; DJANGO_DB is read as Label Studio reads it."""
+    values = {}
+    for option in IMAGE_OPTIONS:
+        raw = (
+            label_studio_env(environ, option.name) if option.name == "DJANGO_DB" else environ.get(option.name)
+        )
+        try:
+            values[option.name] = option.default if raw is None else option.clean(raw)
+        except InvalidSetting as error:
+            raise EnvironmentInvalid(str(error)) from None
+    return values
+
+
+def check(environ: Mapping[str, str]) -> list[str]:
+    """Validate everything; return the effective configuration as lines for the log."""
+    try:
+        sso = read_environment(environ)
+    except ImproperlyConfigured as error:
+        raise EnvironmentInvalid(str(error)) from None
+    image = image_settings(environ)
+    if image["DJANGO_DB"] in SHARED_DATABASES and not label_studio_env(environ, "SECRET_KEY"):
+        raise EnvironmentInvalid(
+            "SECRET_KEY is not set but DJANGO_DB uses a shared database: every replica would sign "
+            "sessions and login tokens with its own random key; set SECRET_KEY (or SECRET_KEY_FILE) "
+            "to one shared secret"
+        )
+    if label_studio_env(environ, "USERNAME") and not label_studio_env(environ, "PASSWORD"):
+        raise EnvironmentInvalid(
+            "LABEL_STUDIO_USERNAME is set without LABEL_STUDIO_PASSWORD: "
+            "set both (or LABEL_STUDIO_PASSWORD_FILE)"
+        )
+    lines = [
+        f"{option.name}={_shown(option, sso.get(option.name, option.default), option.name in sso)}"
+        for option in OPTIONS
+    ]
+    lines += [f"{name}={value}" for name, value in image.items()]
+    secret_key = label_studio_env(environ, "SECRET_KEY")
+    lines.append(
+        f"SECRET_KEY={mask(secret_key) if secret_key else '(generated and kept in the data directory)'}"
+    )
+    return lines
+
+
+def _shown(option: Option, value: Any, configured: bool) -> str:
+    if option.name == "SSO_SIGNING_KEY" and value is None:
+        return "(derived from SECRET_KEY)"
+    if value is None or value == ():
+        shown = "unset"
+    elif option.secret:
+        shown = mask([v.decode("latin-1") for v in value] if isinstance(value, tuple) else value.decode("latin-1"))
+    elif isinstance(value, tuple):
+        shown = " ".join(value)
+    else:
+        shown = repr(value) if isinstance(value, str) else str(value)
+    return shown if configured else f"{shown} (default)"
+
+
+def wait_for_database(environ: Mapping[str, str], sleep: float = 1.0) -> str:
+    """Return a description once PostgreSQL answers; raise EnvironmentInvalid on timeout."""
+    image = image_settings(environ)
+    if image["DJANGO_DB"] not in SHARED_DATABASES:
+        return "SQLite in the data directory"
+    import psycopg
+
+    host = label_studio_env(environ, "POSTGRE_HOST", "localhost")
+    port = label_studio_env(environ, "POSTGRE_PORT", "5432")
+    where = f"PostgreSQL at {host}:{port}"
+    deadline = time.monotonic() + image["DB_WAIT_TIMEOUT"]
+    while True:
+        try:
+            with psycopg.connect(
+                host=host,
+                port=port,
+                dbname=label_studio_env(environ, "POSTGRE_NAME", "postgres"),
+                user=label_studio_env(environ, "POSTGRE_USER", "postgres"),
+                password=label_studio_env(environ, "POSTGRE_PASSWORD", "postgres"),
+                connect_timeout=3,
+            ):
+                return where
+        except psycopg.OperationalError as error:
+            if time.monotonic() >= deadline:
+                reason = (
+                    str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+                )
+                raise EnvironmentInvalid(
+                    f"{where} did not accept connections within DB_WAIT_TIMEOUT={image['DB_WAIT_TIMEOUT']}s "
+                    f"({reason}); check POSTGRE_HOST, POSTGRE_PORT, POSTGRE_USER and the password"
+                ) from None
+            time.sleep(sleep)
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    """The command line: ``check`` or ``wait-for-db``; returns the exit status."""
+    command = argv[0] if argv else ""
+    try:
+        if command == "check":
+            for line in check(environ):
+                sys.stdout.write(f"entrypoint: {line}\n")
+            return 0
+        if command == "wait-for-db":
+            sys.stdout.write(f"entrypoint: database ready: {wait_for_database(environ)}\n")
+            return 0
+    except EnvironmentInvalid as error:
+        sys.stderr.write(f"entrypoint: error: {error}\n")
+        return EX_UNAVAILABLE if command == "wait-for-db" else EX_USAGE
+    sys.stderr.write("usage: python3 -m label_studio_sso.environment check|wait-for-db\n")
+    return EX_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import os
+
+    sys.exit(main(sys.argv[1:], os.environ))

@@ -1,0 +1,130 @@
+"""End-to-end helpers: containers of the built image, run with testcontainers.
+
+The image is built once per run by docker/build-image (official base or offline base).
+Containers use the host's network and listen on 127.0.0.1 only, each on its own port.
+SQLite containers start from a copy of the migrated database template (the same Label
+Studio version and migrations), so only the PostgreSQL tests pay for a full migration.
+Docker is required: without it these tests fail, they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from sso_support import migrated_template
+
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # the reaper image cannot be pulled here
+
+from testcontainers.core.container import DockerContainer
+
+IMAGE_TAG = "label-studio-sso:test"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "Admin-password-123"
+ADMIN_TOKEN = "e2e0123456789abcdef0123456789abcdef0123"
+CONTAINER_UID = 1001
+USERS_SCRIPT = """
+from organizations.models import Organization
+from users.models import User
+organization = Organization.objects.first()
+for email, staff in (("alice@example.com", False), ("bob@example.com", False)):
+    if not User.objects.filter(email=email).exists():
+        user = User.objects.create_user(email=email, password="Member-password-123", is_staff=staff)
+        user.active_organization = organization
+        user.save()
+        organization.add_user(user)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sqlite_data_dir() -> Path:
+    """A data directory the container's user owns, holding the migrated template."""
+    data_dir = Path(tempfile.mkdtemp(prefix="lsso-e2e-"))
+    shutil.copyfile(migrated_template(), data_dir / "label_studio.sqlite3")
+    for path in (data_dir, data_dir / "label_studio.sqlite3"):
+        os.chown(path, CONTAINER_UID, 0)
+    return data_dir
+
+
+class LabelStudio:
+    """One running container of the image, with its URL, its logs and helpers."""
+
+    def __init__(
+        self, image: str, env: dict[str, str], data_dir: Path | None = None, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.container = DockerContainer(image).with_kwargs(network_mode="host")
+        base = {
+            "PORT": str(self.port),
+            "LISTEN_ADDRESS": "127.0.0.1",
+            "WEB_CONCURRENCY": "2",
+            "LOG_LEVEL": "INFO",
+        }
+        for name, value in {**base, **env}.items():
+            self.container.with_env(name, value)
+        if data_dir is not None:
+            self.container.with_volume_mapping(str(data_dir), "/label-studio/data", "rw")
+
+    def start(self, timeout: float = 240) -> LabelStudio:
+        self.container.start()
+        self.wait_until_healthy(timeout)
+        return self
+
+    def wait_until_healthy(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.container.get_wrapped_container().reload()
+            if self.container.get_wrapped_container().status == "exited":
+                raise AssertionError(f"container exited:\n{self.logs()[-4000:]}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=10).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        raise AssertionError(f"container not healthy after {timeout}s:\n{self.logs()[-4000:]}")
+
+    def logs(self) -> str:
+        stdout, stderr = self.container.get_logs()
+        return (stdout + stderr).decode(errors="replace")
+
+    def restart(self) -> None:
+        self.container.get_wrapped_container().restart(timeout=30)
+        self.wait_until_healthy()
+
+    def exec_python(self, code: str) -> str:
+        result = self.container.exec(["python3", "-m", "django", "shell", "-c", code])
+        assert result.exit_code == 0, result.output.decode(errors="replace")[-3000:]
+        return result.output.decode(errors="replace")
+
+    def stop(self) -> None:
+        self.container.stop()
+
+    def issue(self, email: str, *, auth: str = f"Token {ADMIN_TOKEN}", **body: Any) -> requests.Response:
+        return requests.post(
+            f"{self.url}/api/sso/token",
+            json={"email": email, **body},
+            headers={"Authorization": auth},
+            timeout=30,
+        )
+
+
+def assert_no_token_in(logs: str, tokens: list[str]) -> None:
+    """No payload or signature of any issued token appears in the logs."""
+    for token in tokens:
+        _header, payload, signature = token.split(".")
+        assert payload not in logs
+        assert signature not in logs

@@ -1,0 +1,197 @@
+"""The image, run as a platform engineer would: docker run with environment variables."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in
+
+from label_studio_sso.keys import derive_key
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def label_studio(start_label_studio: Any) -> Iterator[LabelStudio]:
+    """One SQLite container with an admin (legacy token), alice and bob."""
+    server = start_label_studio()
+    server.exec_python(USERS_SCRIPT)
+    server.tokens: list[str] = []
+    yield server
+    assert_no_token_in(server.logs(), server.tokens)
+
+
+def issue(server: LabelStudio, email: str, **body: Any) -> dict[str, Any]:
+    response = server.issue(email, **body)
+    assert response.status_code == 200, response.text
+    server.tokens.append(response.json()["token"])
+    return response.json()
+
+
+def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
+    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=30)
+    return response.json()["email"] if response.status_code == 200 else None
+
+
+def inspect(image: str) -> dict[str, Any]:
+    return json.loads(
+        subprocess.run(["docker", "image", "inspect", image], capture_output=True, check=True).stdout
+    )[0]
+
+
+def test_the_image_runs_as_uid_1001_on_port_8080_with_a_healthcheck_and_labels(sso_image: str) -> None:
+    config = inspect(sso_image)["Config"]
+    assert config["User"] == "1001"
+    assert "8080/tcp" in config["ExposedPorts"]
+    assert config["Healthcheck"]["Test"][-1] == "/label-studio-sso/healthcheck.py"
+    labels = config["Labels"]
+    assert labels["org.opencontainers.image.version"]
+    assert labels["org.opencontainers.image.source"]
+    assert labels["io.labelstud.version"] == "1.23.2"
+
+
+def test_the_sso_layer_adds_less_than_20_mb_to_its_base(sso_image: str) -> None:
+    image = inspect(sso_image)
+    base = inspect(image["Config"]["Labels"]["io.label-studio-sso.base"])
+    assert image["Size"] - base["Size"] < 20_000_000
+
+
+def test_a_legacy_token_and_a_personal_access_token_both_issue(label_studio: LabelStudio) -> None:
+    assert issue(label_studio, "alice@example.com")["expires_in"] == 600
+    created = requests.post(
+        f"{label_studio.url}/api/token/", headers={"Authorization": f"Token {ADMIN_TOKEN}"}, timeout=30
+    )
+    refresh = created.json()["token"] if created.status_code == 201 else None
+    if refresh is None:  # a PAT already exists from an earlier run of this module's container
+        refresh = requests.post(
+            f"{label_studio.url}/api/token/rotate/",
+            headers={"Authorization": f"Token {ADMIN_TOKEN}"},
+            timeout=30,
+        ).json()["refresh"]
+    access = requests.post(
+        f"{label_studio.url}/api/token/refresh/", json={"refresh": refresh}, timeout=30
+    ).json()
+    response = label_studio.issue("alice@example.com", auth=f"Bearer {access['access']}")
+    assert response.status_code == 200
+    label_studio.tokens.append(response.json()["token"])
+
+
+def test_cookie_login_gives_a_session_that_calls_the_api_and_the_cookie_is_gone(
+    label_studio: LabelStudio,
+) -> None:
+    browser = requests.Session()
+    browser.cookies.set("ls_auth_token", issue(label_studio, "alice@example.com")["token"])
+
+    first = browser.get(f"{label_studio.url}/api/projects/", timeout=30)
+
+    assert first.status_code == 200
+    assert first.headers["X-Label-Studio-SSO"] == "logged-in"
+    assert 'ls_auth_token=""' in first.headers["Set-Cookie"]
+    assert "Max-Age=0" in first.headers["Set-Cookie"]
+    created = browser.post(
+        f"{label_studio.url}/api/projects/",
+        json={"title": "alice's"},
+        headers={"Origin": label_studio.url},
+        timeout=30,
+    )
+    assert created.status_code == 201
+    assert whoami(label_studio, browser) == "alice@example.com"
+
+
+def test_user_switching_in_one_browser(label_studio: LabelStudio) -> None:
+    browser = requests.Session()
+    browser.get(issue(label_studio, "alice@example.com")["login_url"], timeout=30)
+    browser.get(issue(label_studio, "bob@example.com")["login_url"], timeout=30)
+    assert whoami(label_studio, browser) == "bob@example.com"
+
+
+def test_url_login_strips_the_token_and_keeps_the_deep_link(label_studio: LabelStudio) -> None:
+    token = issue(label_studio, "alice@example.com")["token"]
+    browser = requests.Session()
+
+    response = browser.get(
+        f"{label_studio.url}/projects/1/data?tab=2&token={token}", allow_redirects=False, timeout=30
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/projects/1/data?tab=2"
+    assert whoami(label_studio, browser) == "alice@example.com"
+
+
+def test_the_login_url_lands_on_next_and_a_replay_on_the_login_page(label_studio: LabelStudio) -> None:
+    body = issue(label_studio, "bob@example.com", next="/projects/")
+    browser = requests.Session()
+
+    landed = browser.get(body["login_url"], allow_redirects=False, timeout=30)
+    replayed = requests.get(body["login_url"], allow_redirects=False, timeout=30)
+
+    assert landed.headers["Location"] == "/projects/"
+    assert whoami(label_studio, browser) == "bob@example.com"
+    assert replayed.headers["X-Label-Studio-SSO"] == "replayed"
+    assert replayed.headers["Location"].startswith("/user/login/")
+
+
+def test_a_non_staff_caller_is_refused(label_studio: LabelStudio) -> None:
+    alice_key = label_studio.exec_python(
+        "from rest_framework.authtoken.models import Token; from users.models import User; "
+        "print('KEY=' + Token.objects.get_or_create(user=User.objects.get(email='alice@example.com'))[0].key)"
+    )
+    key = alice_key.split("KEY=")[1].split()[0]
+    response = label_studio.issue("bob@example.com", auth=f"Token {key}")
+    assert (response.status_code, response.json()["error_code"]) == (403, "PERMISSION_DENIED")
+
+
+def test_a_restart_keeps_users_sessions_and_redeemed_tokens(label_studio: LabelStudio) -> None:
+    body = issue(label_studio, "alice@example.com")
+    browser = requests.Session()
+    browser.get(body["login_url"], timeout=30)
+
+    label_studio.restart()
+
+    assert whoami(label_studio, browser) == "alice@example.com"
+    assert (
+        requests.get(body["login_url"], allow_redirects=False, timeout=30).headers["X-Label-Studio-SSO"]
+        == "replayed"
+    )
+
+
+def test_the_start_log_shows_the_configuration_with_secrets_masked(label_studio: LabelStudio) -> None:
+    logs = label_studio.logs()
+    assert "entrypoint: SSO_TOKEN_EXPIRY=600 (default)" in logs
+    assert "entrypoint: SECRET_KEY=(generated and kept in the data directory)" in logs
+    assert "entrypoint: starting gunicorn on 127.0.0.1:" in logs
+    assert "Admin-password-123" not in logs
+
+
+def test_an_expired_token_is_refused(start_label_studio: Any) -> None:
+    server = start_label_studio({"SSO_TOKEN_EXPIRY": "10", "SSO_CLOCK_SKEW": "0"})
+    token = server.issue("admin@example.com").json()["token"]
+    time.sleep(11)
+    response = requests.get(f"{server.url}/api/sso/login?token={token}", allow_redirects=False, timeout=30)
+    assert response.headers["X-Label-Studio-SSO"] == "expired"
+
+
+def test_secret_key_file_is_read_and_used(start_label_studio: Any, tmp_path: Path) -> None:
+    secret = "e2e-secret-key-from-a-file-0123456789-abcdefghijklmnop"
+    secret_file = tmp_path / "secret_key"
+    secret_file.write_text(secret + "\n")
+    secret_file.chmod(0o644)
+    server = start_label_studio({"SECRET_KEY_FILE": "/run/secrets/secret_key"}, wait=False)
+    server.container.stop()
+    server.container.with_volume_mapping(str(secret_file), "/run/secrets/secret_key", "ro")
+    server.start()
+
+    token = server.issue("admin@example.com").json()["token"]
+
+    header = jwt.get_unverified_header(token)
+    jwt.decode(token, derive_key(secret), algorithms=["HS256"], audience="label-studio-sso:login")
+    assert header["alg"] == "HS256"
+    assert secret not in server.logs()
