@@ -108,7 +108,9 @@ def _shown(option: Option, value: Any, configured: bool) -> str:
     if value is None or value == ():
         shown = "unset"
     elif option.secret:
-        shown = mask([v.decode("latin-1") for v in value] if isinstance(value, tuple) else value.decode("latin-1"))
+        shown = mask(
+            [v.decode("latin-1") for v in value] if isinstance(value, tuple) else value.decode("latin-1")
+        )
     elif isinstance(value, tuple):
         shown = " ".join(value)
     else:

@@ -124,3 +124,13 @@ def issue(api: Callable[..., Any], owner_token: str) -> Callable[..., str]:
         return response.json()["token"]
 
     return issue_for
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL server on 127.0.0.1 for the tests that need a shared database."""
+    from sso_support import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.stop()

@@ -101,3 +101,51 @@ def whoami(client: Any) -> str | None:
     """The email Label Studio's own API says the client's session belongs to."""
     response = client.get("/api/current-user/whoami")
     return response.json()["email"] if response.status_code == 200 else None
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster on a loopback port, run as the postgres user."""
+
+    PASSWORD = "pg-test-password-0123"
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self) -> None:
+        import pwd
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = Path(tempfile.mkdtemp(prefix="lsso-pg-"))
+        account = pwd.getpwnam("postgres")
+        os.chown(self.directory, account.pw_uid, account.pw_gid)
+        password_file = self.directory / "pw"
+        password_file.write_text(self.PASSWORD)
+        os.chown(password_file, account.pw_uid, account.pw_gid)
+        self._as_postgres([str(self.BIN / "initdb"), "-D", str(self.directory / "data"), "-U", "postgres",
+                           "--auth=scram-sha-256", f"--pwfile={password_file}"])  # fmt: skip
+        self._as_postgres([str(self.BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-l",
+                           str(self.directory / "log"), "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} "
+                           f"-c unix_socket_directories={self.directory}", "start"])  # fmt: skip
+
+    def _as_postgres(self, command: list[str]) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True, timeout=120
+        )
+
+    def environment(self) -> dict[str, str]:
+        """Label Studio's variables for this server."""
+        return {
+            "DJANGO_DB": "default",
+            "POSTGRE_HOST": "127.0.0.1",
+            "POSTGRE_PORT": str(self.port),
+            "POSTGRE_NAME": "postgres",
+            "POSTGRE_USER": "postgres",
+            "POSTGRE_PASSWORD": self.PASSWORD,
+        }
+
+    def stop(self) -> None:
+        self._as_postgres(
+            [str(self.BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "stop"]
+        )
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,120 @@
+"""Every invalid configuration stops the container with exit 64 and one line naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from testcontainers.core.container import DockerContainer
+
+import label_studio_sso
+
+pytestmark = pytest.mark.e2e
+
+SHARED = {"DJANGO_DB": "postgresql", "POSTGRE_HOST": "127.0.0.1", "POSTGRE_PORT": "1"}
+
+
+def run_until_exit(
+    sso_image: str, env: dict[str, str], volumes: tuple[tuple[str, str], ...] = ()
+) -> tuple[int, str]:
+    container = DockerContainer(sso_image).with_kwargs(network_mode="host")
+    for name, value in env.items():
+        container.with_env(name, value)
+    for host, inside in volumes:
+        container.with_volume_mapping(host, inside, "ro")
+    container.start()
+    try:
+        status = container.get_wrapped_container().wait(timeout=120)["StatusCode"]
+        stdout, stderr = container.get_logs()
+        return status, (stdout + stderr).decode(errors="replace")
+    finally:
+        container.stop()
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"SSO_TOKEN_EXPIRY": "5"},
+            "entrypoint: error: SSO_TOKEN_EXPIRY='5' is not allowed: whole seconds from 10 to 86400",
+        ),
+        ({"SSO_TOKEN_EXPIRY": ""}, "entrypoint: error: SSO_TOKEN_EXPIRY='' is not allowed"),
+        (
+            {"SSO_SINGLE_USE": "perhaps"},
+            "entrypoint: error: SSO_SINGLE_USE='perhaps' is not allowed: true or false",
+        ),
+        (
+            {"SSO_SIGNING_KEY": "too-short"},
+            "entrypoint: error: SSO_SIGNING_KEY='****' (9 chars) is not allowed",
+        ),
+        (
+            {"SSO_TOKEN_ISSUER_PERMISSION": "everyone"},
+            "entrypoint: error: SSO_TOKEN_ISSUER_PERMISSION='everyone'",
+        ),
+        (
+            {"SSO_FRAME_ANCESTORS": "portal.example.com"},
+            "entrypoint: error: SSO_FRAME_ANCESTORS='portal.example.com'",
+        ),
+        ({"SSO_RATE_LIMIT": "lots"}, "entrypoint: error: SSO_RATE_LIMIT='lots' is not allowed"),
+        ({"JWT_SSO_NATIVE_USER_ID_CLAIM": "exp"}, "entrypoint: error: JWT_SSO_NATIVE_USER_ID_CLAIM='exp'"),
+        ({"PORT": "eighty"}, "entrypoint: error: PORT='eighty' is not allowed: a TCP port from 1 to 65535"),
+        ({"WEB_CONCURRENCY": "0"}, "entrypoint: error: WEB_CONCURRENCY='0' is not allowed"),
+        (SHARED, "entrypoint: error: SECRET_KEY is not set but DJANGO_DB uses a shared database"),
+        (
+            {"LABEL_STUDIO_USERNAME": "admin@example.com"},
+            "entrypoint: error: LABEL_STUDIO_USERNAME is set without",
+        ),
+        (
+            {"SECRET_KEY": "x" * 40, "SECRET_KEY_FILE": "/etc/hostname"},
+            "entrypoint: error: both SECRET_KEY and SECRET_KEY_FILE",
+        ),
+        (
+            {"SSO_SIGNING_KEY_FILE": "/nonexistent"},
+            "entrypoint: error: SSO_SIGNING_KEY_FILE=/nonexistent is not a readable file",
+        ),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else None,
+)
+def test_a_bad_configuration_exits_64_naming_the_variable(
+    sso_image: str, env: dict[str, str], line: str
+) -> None:
+    status, logs = run_until_exit(sso_image, env)
+    assert status == 64, logs[-2000:]
+    assert line in logs
+    assert "too-short" not in logs
+    assert "Starting gunicorn" not in logs
+
+
+def test_a_signing_key_from_a_file_is_validated_too(sso_image: str, tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("short-key\n")
+    secret.chmod(0o644)
+    status, logs = run_until_exit(
+        sso_image, {"SSO_SIGNING_KEY_FILE": "/run/secrets/key"}, ((str(secret), "/run/secrets/key"),)
+    )
+    assert status == 64
+    assert "SSO_SIGNING_KEY='****' (9 chars) is not allowed" in logs
+    assert "short-key" not in logs
+
+
+def test_a_database_that_never_comes_stops_start_up_with_exit_69(sso_image: str) -> None:
+    status, logs = run_until_exit(sso_image, {**SHARED, "SECRET_KEY": "s" * 40, "DB_WAIT_TIMEOUT": "2"})
+    assert status == 69
+    assert (
+        "entrypoint: error: PostgreSQL at 127.0.0.1:1 did not accept connections within DB_WAIT_TIMEOUT=2s"
+        in logs
+    )
+
+
+def test_any_other_command_runs_instead_of_the_server(sso_image: str) -> None:
+    container = DockerContainer(sso_image).with_command(
+        ["python3", "-c", "import label_studio_sso; print(label_studio_sso.__version__)"]
+    )
+    container.with_env("SSO_TOKEN_EXPIRY", "5")  # not validated: the server is not started
+    container.start()
+    try:
+        assert container.get_wrapped_container().wait(timeout=60)["StatusCode"] == 0
+        stdout, _stderr = container.get_logs()
+        assert stdout.decode().strip() == label_studio_sso.__version__
+    finally:
+        container.stop()

@@ -1,0 +1,132 @@
+"""The container's environment check and database wait, run in-process."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+
+from label_studio_sso.environment import (
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    EnvironmentInvalid,
+    check,
+    label_studio_env,
+    main,
+    wait_for_database,
+)
+
+SECRET = "a-shared-secret-key-for-every-replica-0123456789"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_defaults_pass_and_print_every_setting() -> None:
+    lines = check({})
+    assert "SSO_TOKEN_EXPIRY=600 (default)" in lines
+    assert "SSO_SIGNING_KEY=(derived from SECRET_KEY)" in lines
+    assert "SSO_PREVIOUS_SIGNING_KEYS=unset (default)" in lines
+    assert "JWT_SSO_COOKIE_DOMAIN=unset (default)" in lines
+    assert "DJANGO_DB=sqlite" in lines
+    assert "SECRET_KEY=(generated and kept in the data directory)" in lines
+
+
+def test_configured_values_are_shown_and_secrets_masked() -> None:
+    lines = check(
+        {
+            "SSO_TOKEN_EXPIRY": "120",
+            "SSO_SIGNING_KEY": "s" * 40,
+            "SSO_PREVIOUS_SIGNING_KEYS": "p" * 33,
+            "SSO_FRAME_ANCESTORS": "https://portal.example.com 'self'",
+            "SECRET_KEY": SECRET,
+            "PORT": "9000",
+        }
+    )
+    text = "\n".join(lines)
+    assert "SSO_TOKEN_EXPIRY=120\n" in text + "\n"
+    assert "SSO_SIGNING_KEY='****' (40 chars)" in lines
+    assert "SSO_PREVIOUS_SIGNING_KEYS=['****' (33 chars)]" in lines
+    assert "SSO_FRAME_ANCESTORS=https://portal.example.com 'self'" in lines
+    assert "PORT=9000" in lines
+    assert SECRET not in text and "s" * 40 not in text
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"SSO_TOKEN_EXPIRY": "5"}, "SSO_TOKEN_EXPIRY='5'"),
+        ({"SSO_SIGNING_KEY": "short"}, "SSO_SIGNING_KEY='****' (5 chars)"),
+        ({"PORT": "http"}, "PORT='http'"),
+        ({"PORT": "70000"}, "PORT='70000'"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY='0'"),
+        ({"LISTEN_ADDRESS": "everywhere"}, "LISTEN_ADDRESS='everywhere'"),
+        ({"DB_WAIT_TIMEOUT": "-1"}, "DB_WAIT_TIMEOUT='-1'"),
+        ({"DJANGO_DB": "mongodb"}, "DJANGO_DB='mongodb'"),
+        ({"DJANGO_DB": "postgresql"}, "SECRET_KEY is not set but DJANGO_DB uses a shared database"),
+        ({"LABEL_STUDIO_DJANGO_DB": "default"}, "SECRET_KEY is not set"),
+        (
+            {"LABEL_STUDIO_USERNAME": "admin@example.com"},
+            "LABEL_STUDIO_USERNAME is set without LABEL_STUDIO_PASSWORD",
+        ),
+    ],
+)
+def test_each_problem_is_one_line_naming_the_variable(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(EnvironmentInvalid) as error:
+        check(environ)
+    assert named in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_a_shared_database_with_a_secret_key_passes() -> None:
+    assert "DJANGO_DB=default" in check({"DJANGO_DB": "default", "SECRET_KEY": SECRET})
+
+
+def test_label_studio_spellings_are_read_in_label_studios_order() -> None:
+    environ = {"SECRET_KEY": "plain", "LABEL_STUDIO_SECRET_KEY": "prefixed"}
+    assert label_studio_env(environ, "SECRET_KEY") == "prefixed"
+    assert label_studio_env({}, "SECRET_KEY", "fallback") == "fallback"
+
+
+def test_with_sqlite_there_is_nothing_to_wait_for() -> None:
+    assert wait_for_database({}) == "SQLite in the data directory"
+
+
+def test_an_unreachable_postgresql_gives_up_after_the_timeout() -> None:
+    environ = {"DJANGO_DB": "postgresql", "SECRET_KEY": SECRET, "POSTGRE_HOST": "127.0.0.1"}
+    environ |= {"POSTGRE_PORT": str(closed_port()), "DB_WAIT_TIMEOUT": "1", "POSTGRE_PASSWORD": "pg-secret"}
+    with pytest.raises(EnvironmentInvalid) as error:
+        wait_for_database(environ, sleep=0.2)
+    message = str(error.value)
+    assert message.startswith(f"PostgreSQL at 127.0.0.1:{environ['POSTGRE_PORT']} did not accept connections")
+    assert "pg-secret" not in message
+
+
+def test_main_prints_the_configuration_and_exits_0(capsys: Any) -> None:
+    assert main(["check"], {}) == 0
+    assert "entrypoint: SSO_RATE_LIMIT='60/m' (default)" in capsys.readouterr().out
+
+
+def test_main_exits_64_on_a_bad_value_and_69_when_the_database_never_comes(capsys: Any) -> None:
+    assert main(["check"], {"SSO_CLOCK_SKEW": "9999"}) == EX_USAGE
+    assert capsys.readouterr().err.startswith("entrypoint: error: SSO_CLOCK_SKEW='9999' is not allowed")
+    environ = {"DJANGO_DB": "postgresql", "SECRET_KEY": SECRET, "POSTGRE_PORT": str(closed_port())}
+    assert (
+        main(["wait-for-db"], environ | {"DB_WAIT_TIMEOUT": "0", "POSTGRE_HOST": "127.0.0.1"})
+        == EX_UNAVAILABLE
+    )
+    assert main(["wait-for-db"], {}) == 0
+
+
+def test_main_explains_its_usage(capsys: Any) -> None:
+    assert main([], {}) == EX_USAGE
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_a_running_postgresql_is_reported_ready(postgres: Any) -> None:
+    environ = {**postgres.environment(), "SECRET_KEY": SECRET, "DB_WAIT_TIMEOUT": "10"}
+    assert wait_for_database(environ) == f"PostgreSQL at 127.0.0.1:{postgres.port}"
