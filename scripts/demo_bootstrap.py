@@ -1,4 +1,8 @@
-"""Demo data for scripts/run: an admin with an API token, alice and bob. Idempotent."""
+"""Demo data for scripts/run: alice and bob in the first organization, and the admin's token.
+
+Run inside Label Studio (the container, or a local venv) with the overlay's settings.
+Idempotent: existing users are left alone. The admin comes from LABEL_STUDIO_USERNAME.
+"""
 
 import os
 import secrets
@@ -8,18 +12,14 @@ import django
 
 django.setup()
 
-from organizations.functions import create_organization  # noqa: E402
+from organizations.models import Organization  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from users.models import User  # noqa: E402
 
-admin = User.objects.filter(email="admin@example.com").first()
-if admin is None:
-    admin = User.objects.create_user(email="admin@example.com", password="demo-admin-password")
-    admin.is_staff = admin.is_superuser = True
-    organization = create_organization(title="Demo", created_by=admin, legacy_api_tokens_enabled=True)
-    admin.active_organization = organization
-    admin.save()
-    for email in ("alice@example.com", "bob@example.com"):
+admin = User.objects.get(email=os.environ["LABEL_STUDIO_USERNAME"])
+organization = Organization.objects.first()
+for email in ("alice@example.com", "bob@example.com"):
+    if not User.objects.filter(email=email).exists():
         user = User.objects.create_user(email=email, password=secrets.token_urlsafe(24))
         user.active_organization = organization
         user.save()

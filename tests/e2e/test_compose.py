@@ -1,0 +1,104 @@
+"""compose.yaml: both profiles are valid, and the default service really serves SSO."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import yaml
+from e2e_support import free_port
+from sso_support import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def compose_command() -> list[str]:
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail(
+        "neither 'docker compose' nor 'docker-compose' is installed (.ci/run installs docker-compose)"
+    )
+
+
+def compose(
+    *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*compose_command(), "-f", str(REPO / "compose.yaml"), *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=600,
+    )
+
+
+def rendered(*profile: str) -> dict[str, Any]:
+    return yaml.safe_load(compose(*profile, "config").stdout)
+
+
+def test_the_default_profile_is_label_studio_on_sqlite_published_on_loopback() -> None:
+    services = rendered()["services"]
+    default = {name for name, service in services.items() if not service.get("profiles")}
+    assert default == {"label-studio"}
+    service = services["label-studio"]
+    assert service["build"]["args"]["LABEL_STUDIO_IMAGE"] == "heartexlabs/label-studio:1.23.2"
+    assert str(service["ports"][0]).startswith("127.0.0.1:") or service["ports"][0]["host_ip"] == "127.0.0.1"
+    assert "DJANGO_DB" not in service["environment"]
+
+
+def test_the_base_image_build_argument_passes_through() -> None:
+    config = yaml.safe_load(
+        compose("config", env={"LABEL_STUDIO_IMAGE": "label-studio-sso/label-studio-offline:1.23.2"}).stdout
+    )
+    assert config["services"]["label-studio"]["build"]["args"]["LABEL_STUDIO_IMAGE"].endswith(
+        "offline:1.23.2"
+    )
+
+
+def test_the_postgres_profile_runs_two_replicas_on_one_database() -> None:
+    services = rendered("--profile", "postgres")["services"]
+    profiled = {name for name, service in services.items() if service.get("profiles") == ["postgres"]}
+    assert profiled == {"postgres", "replica-1", "replica-2"}
+    for name in ("replica-1", "replica-2"):
+        environment = services[name]["environment"]
+        assert (environment["DJANGO_DB"], environment["POSTGRE_HOST"]) == ("default", "postgres")
+        assert "SECRET_KEY" in environment
+
+
+@pytest.fixture
+def compose_project(sso_image: str) -> Iterator[tuple[str, dict[str, str]]]:
+    project = f"lsso-test-{os.getpid()}"
+    env = {"LSSO_IMAGE": sso_image, "PORT": str(free_port())}
+    yield project, env
+    compose("-p", project, "down", "-v", env=env, check=False)
+
+
+def test_compose_up_serves_label_studio_with_sso(compose_project: tuple[str, dict[str, str]]) -> None:
+    project, env = compose_project
+    compose("-p", project, "up", "-d", "--no-build", "label-studio", env=env)
+    url = f"http://127.0.0.1:{env['PORT']}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=10).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(2)
+    response = requests.post(
+        f"{url}/api/sso/token",
+        json={"email": "admin@example.com"},
+        headers={"Authorization": "Token demo0admin0token0change0me0for0real0use"},
+        timeout=30,
+    )
+    assert response.status_code == 200, compose("-p", project, "logs", env=env, check=False).stdout[-3000:]
+    assert response.json()["login_url"].startswith(f"http://localhost:{env['PORT']}/api/sso/login?token=")
