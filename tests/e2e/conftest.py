@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -10,6 +11,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from e2e_support import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, IMAGE_TAG, LabelStudio, sqlite_data_dir
 from sso_support import REPO
+
+OUTPUT = REPO / "test-output" / "e2e"  # every container's log, kept for inspection after a run
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +49,15 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
         return server
 
     yield start
-    for server in started:
+    leaks = []
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for index, server in enumerate(started):
+        with contextlib.suppress(Exception):  # a container that never started has no logs
+            logs = server.logs()
+            (OUTPUT / f"container-{index}-port-{server.port}.log").write_text(logs)
+            leaks += [f"container on port {server.port}" for _ in JWT.findall(logs)]
         with contextlib.suppress(Exception):  # already stopped by the test
             server.stop()
         if server.data_dir is not None:
             shutil.rmtree(server.data_dir, ignore_errors=True)
+    assert leaks == [], f"JWT-shaped strings in container logs (see {OUTPUT})"

@@ -171,6 +171,15 @@ def test_the_start_log_shows_the_configuration_with_secrets_masked(label_studio:
     assert "Admin-password-123" not in logs
 
 
+def test_the_image_phones_nowhere_by_default(label_studio: LabelStudio) -> None:
+    output = label_studio.exec_python(
+        "from django.conf import settings as s; "
+        "print('QUIET', s.SENTRY_DSN == '', s.FRONTEND_SENTRY_DSN == '', "
+        "s.LATEST_VERSION_CHECK, s.COLLECT_ANALYTICS)"
+    )
+    assert "QUIET True True False False" in output
+
+
 def test_an_expired_token_is_refused(start_label_studio: Any) -> None:
     server = start_label_studio({"SSO_TOKEN_EXPIRY": "10", "SSO_CLOCK_SKEW": "0"})
     token = server.issue("admin@example.com").json()["token"]
