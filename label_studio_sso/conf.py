@@ -98,7 +98,9 @@ def _claim_name(value: Any) -> str:
     return text
 
 
-def _integer(low: int, high: int) -> Callable[[Any], int]:
+def integer_between(low: int, high: int) -> Callable[[Any], int]:
+    """A parser for whole numbers from ``low`` to ``high``, as int or decimal digits."""
+
     def parse(value: Any) -> int:
         if isinstance(value, bool):
             raise TypeError
@@ -114,7 +116,9 @@ def _integer(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
-def _choice(*choices: str) -> Callable[[Any], str]:
+def one_of(*choices: str) -> Callable[[Any], str]:
+    """A parser for one of ``choices``, case-insensitively."""
+
     def parse(value: Any) -> str:
         text = _string(value).lower()
         if text not in choices:
@@ -227,10 +231,10 @@ OPTIONS: tuple[Option, ...] = (
         _claim_name,
         "a claim name (letters, digits, _) other than " + ", ".join(sorted(RESERVED_CLAIMS)),
     ),
-    Option("SSO_TOKEN_EXPIRY", 600, _integer(10, 86400), "whole seconds from 10 to 86400"),
-    Option("SSO_TOKEN_ISSUER_PERMISSION", "staff", _choice("staff", "superuser"), "'staff' or 'superuser'"),
+    Option("SSO_TOKEN_EXPIRY", 600, integer_between(10, 86400), "whole seconds from 10 to 86400"),
+    Option("SSO_TOKEN_ISSUER_PERMISSION", "staff", one_of("staff", "superuser"), "'staff' or 'superuser'"),
     Option("SSO_SINGLE_USE", True, _boolean, "true or false"),
-    Option("SSO_CLOCK_SKEW", 30, _integer(0, 300), "whole seconds from 0 to 300"),
+    Option("SSO_CLOCK_SKEW", 30, integer_between(0, 300), "whole seconds from 0 to 300"),
     Option(
         "SSO_SIGNING_KEY",
         None,

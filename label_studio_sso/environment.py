@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import OPTIONS, InvalidSetting, Option, _choice, _integer, mask, read_environment
+from .conf import OPTIONS, InvalidSetting, Option, integer_between, mask, one_of, read_environment
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
@@ -32,15 +32,15 @@ def _listen_address(value: Any) -> str:
 
 
 IMAGE_OPTIONS: tuple[Option, ...] = (
-    Option("PORT", 8080, _integer(1, 65535), "a TCP port from 1 to 65535"),
+    Option("PORT", 8080, integer_between(1, 65535), "a TCP port from 1 to 65535"),
     Option("LISTEN_ADDRESS", "0.0.0.0", _listen_address, "an IP address such as 0.0.0.0 or 127.0.0.1"),  # noqa: S104
-    Option("WEB_CONCURRENCY", 2, _integer(1, 64), "a number of gunicorn workers from 1 to 64"),
-    Option("GUNICORN_TIMEOUT", 120, _integer(5, 3600), "whole seconds from 5 to 3600"),
-    Option("DB_WAIT_TIMEOUT", 60, _integer(0, 600), "whole seconds from 0 to 600"),
+    Option("WEB_CONCURRENCY", 2, integer_between(1, 64), "a number of gunicorn workers from 1 to 64"),
+    Option("GUNICORN_TIMEOUT", 120, integer_between(5, 3600), "whole seconds from 5 to 3600"),
+    Option("DB_WAIT_TIMEOUT", 60, integer_between(0, 600), "whole seconds from 0 to 600"),
     Option(
         "DJANGO_DB",
         "sqlite",
-        _choice("sqlite", "default", "postgresql"),
+        one_of("sqlite", "default", "postgresql"),
         "sqlite, or postgresql (or default)",
     ),
 )

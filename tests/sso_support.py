@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,36 @@ def whoami(client: Any) -> str | None:
     return response.json()["email"] if response.status_code == 200 else None
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_health(
+    url: str, timeout: float, running: Callable[[], bool] = lambda: True, output: Callable[[], str] = str
+) -> None:
+    """Poll ``url``/health until it answers 200; fail with the server's output if it dies or stalls."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not running():
+            raise AssertionError(f"server exited:\n{output()[-4000:]}")
+        try:  # a worker still importing Label Studio accepts, then answers late
+            if requests.get(f"{url}/health", timeout=15).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"server not healthy after {timeout}s:\n{output()[-4000:]}")
+
+
 class PostgresServer:
     """A throw-away PostgreSQL cluster on a loopback port, run as the postgres user."""
 
@@ -111,11 +142,8 @@ class PostgresServer:
 
     def __init__(self) -> None:
         import pwd
-        import socket
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="lsso-pg-"))
         account = pwd.getpwnam("postgres")
         os.chown(self.directory, account.pw_uid, account.pw_gid)

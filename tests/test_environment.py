@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
+from sso_support import free_port
 
 from label_studio_sso.environment import (
     EX_UNAVAILABLE,
@@ -18,12 +18,6 @@ from label_studio_sso.environment import (
 )
 
 SECRET = "a-shared-secret-key-for-every-replica-0123456789"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_defaults_pass_and_print_every_setting() -> None:
@@ -98,7 +92,7 @@ def test_with_sqlite_there_is_nothing_to_wait_for() -> None:
 
 def test_an_unreachable_postgresql_gives_up_after_the_timeout() -> None:
     environ = {"DJANGO_DB": "postgresql", "SECRET_KEY": SECRET, "POSTGRE_HOST": "127.0.0.1"}
-    environ |= {"POSTGRE_PORT": str(closed_port()), "DB_WAIT_TIMEOUT": "1", "POSTGRE_PASSWORD": "pg-secret"}
+    environ |= {"POSTGRE_PORT": str(free_port()), "DB_WAIT_TIMEOUT": "1", "POSTGRE_PASSWORD": "pg-secret"}
     with pytest.raises(EnvironmentInvalid) as error:
         wait_for_database(environ, sleep=0.2)
     message = str(error.value)
@@ -114,7 +108,7 @@ def test_main_prints_the_configuration_and_exits_0(capsys: Any) -> None:
 def test_main_exits_64_on_a_bad_value_and_69_when_the_database_never_comes(capsys: Any) -> None:
     assert main(["check"], {"SSO_CLOCK_SKEW": "9999"}) == EX_USAGE
     assert capsys.readouterr().err.startswith("entrypoint: error: SSO_CLOCK_SKEW='9999' is not allowed")
-    environ = {"DJANGO_DB": "postgresql", "SECRET_KEY": SECRET, "POSTGRE_PORT": str(closed_port())}
+    environ = {"DJANGO_DB": "postgresql", "SECRET_KEY": SECRET, "POSTGRE_PORT": str(free_port())}
     assert (
         main(["wait-for-db"], environ | {"DB_WAIT_TIMEOUT": "0", "POSTGRE_HOST": "127.0.0.1"})
         == EX_UNAVAILABLE

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from sso_support import BASE_ENV, REPO, new_data_dir
+from sso_support import BASE_ENV, REPO, free_port, new_data_dir, wait_for_health
 
 from settings_overlay.label_studio_import import label_studio_directory
 
@@ -40,12 +39,6 @@ alice.active_organization = organization
 alice.save()
 organization.add_user(alice)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def environment(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -92,17 +85,7 @@ class Server:
         )
 
     def wait_until_healthy(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited {self.process.returncode}:\n{self.output()[-3000:]}")
-            try:  # a worker still importing Label Studio accepts, then answers late
-                if requests.get(f"{self.url}/health", timeout=15).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"server not healthy after {timeout}s:\n{self.output()[-3000:]}")
+        wait_for_health(self.url, timeout, lambda: self.process.poll() is None, self.output)
 
     def stop(self) -> None:
         if self.process.poll() is None:

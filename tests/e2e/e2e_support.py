@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import requests
-from sso_support import migrated_template
+from sso_support import free_port, migrated_template, wait_for_health
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # the reaper image cannot be pulled here
 
@@ -40,12 +38,6 @@ for email, staff in (("alice@example.com", False), ("bob@example.com", False)):
         user.save()
         organization.add_user(user)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def sqlite_data_dir() -> Path:
@@ -84,18 +76,11 @@ class LabelStudio:
         return self
 
     def wait_until_healthy(self, timeout: float = 240) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.container.get_wrapped_container().reload()
-            if self.container.get_wrapped_container().status == "exited":
-                raise AssertionError(f"container exited:\n{self.logs()[-4000:]}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=10).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(1)
-        raise AssertionError(f"container not healthy after {timeout}s:\n{self.logs()[-4000:]}")
+        wait_for_health(self.url, timeout, self.running, self.logs)
+
+    def running(self) -> bool:
+        self.container.get_wrapped_container().reload()
+        return self.container.get_wrapped_container().status != "exited"
 
     def logs(self) -> str:
         stdout, stderr = self.container.get_logs()

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import yaml
-from e2e_support import free_port
-from sso_support import REPO
+from sso_support import REPO, free_port, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -86,14 +84,7 @@ def test_compose_up_serves_label_studio_with_sso(compose_project: tuple[str, dic
     project, env = compose_project
     compose("-p", project, "up", "-d", "--no-build", "label-studio", env=env)
     url = f"http://127.0.0.1:{env['PORT']}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=10).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(2)
+    wait_for_health(url, 300, output=lambda: compose("-p", project, "logs", env=env, check=False).stdout)
     response = requests.post(
         f"{url}/api/sso/token",
         json={"email": "admin@example.com"},
