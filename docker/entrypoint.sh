@@ -2,7 +2,7 @@
 # Entrypoint of the label-studio-sso image.
 #
 #   secrets from *_FILE -> validate the environment -> wait for the database
-#   -> migrate (safe with several replicas) -> create the first user -> exec gunicorn
+#   -> migrate (safe with several replicas) -> create the first user (and demo data) -> exec gunicorn
 #
 # With no command (or "serve") it runs that story; any other command (bash, python,
 # label-studio ...) runs instead, after the *_FILE secrets are read. Errors are one line
@@ -78,6 +78,13 @@ create_first_user() {
   fi
 }
 
+create_demo_data() {
+  if [ "${LSSO_DEMO_DATA:-false}" = "true" ]; then
+    log "ensuring the demo portal's users and project exist (LSSO_DEMO_DATA=true)"
+    python3 "$LSSO_HOME/demo_data.py"
+  fi
+}
+
 serve() {
   local label_studio_dir
   label_studio_dir=$(python3 -c 'import label_studio, os; print(os.path.dirname(label_studio.__file__))')
@@ -94,6 +101,7 @@ _main() {
   wait_for_database
   migrate
   create_first_user
+  create_demo_data
   serve
 }
 

@@ -13,6 +13,7 @@ DB_WAIT_TIMEOUT, until the configured PostgreSQL accepts connections; exit 69
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -90,11 +91,20 @@ def check(environ: Mapping[str, str]) -> list[str]:
             "LABEL_STUDIO_USERNAME is set without LABEL_STUDIO_PASSWORD: "
             "set both (or LABEL_STUDIO_PASSWORD_FILE)"
         )
+    certificate, key = environ.get("TLS_CERT_FILE", ""), environ.get("TLS_KEY_FILE", "")
+    if bool(certificate) != bool(key):
+        raise EnvironmentInvalid(
+            "TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve HTTPS, or neither"
+        )
+    for name, path in (("TLS_CERT_FILE", certificate), ("TLS_KEY_FILE", key)):
+        if path and not os.access(path, os.R_OK):
+            raise EnvironmentInvalid(f"{name}={path} is not a readable file")
     lines = [
         f"{option.name}={_shown(option, sso.get(option.name, option.default), option.name in sso)}"
         for option in OPTIONS
     ]
     lines += [f"{name}={value}" for name, value in image.items()]
+    lines.append(f"HTTPS={'on, certificate ' + certificate if certificate else 'off'}")
     secret_key = label_studio_env(environ, "SECRET_KEY")
     lines.append(
         f"SECRET_KEY={mask(secret_key) if secret_key else '(generated and kept in the data directory)'}"

@@ -61,8 +61,19 @@ class JWTAutoLoginMiddleware:
         return response
 
     def _log_in_from_cookie(self, request: HttpRequest, token: str) -> HttpResponseBase:
+        """A fresh login ends in a redirect to the same URL, like a URL token.
+
+        The page is then served by the new session alone. Serving it in the login request
+        breaks under Label Studio's slash-appending middleware, which re-runs the whole
+        middleware chain and rebuilds the session from the incoming (anonymous) cookie.
+        Refusals and repeats carry on with the request, so a cookie that cannot be
+        deleted (a domain mismatch) can never cause a redirect loop.
+        """
         reason = log_in_with_token(request, token, transport="cookie").reason
-        response = self.get_response(request)
+        if reason == Reason.LOGGED_IN:
+            response: HttpResponseBase = HttpResponseRedirect(url_without_param(request, None))
+        else:
+            response = self.get_response(request)
         mark_token_response(response, reason)
         delete_token_cookie(request, response)
         return response

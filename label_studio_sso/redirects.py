@@ -28,8 +28,8 @@ def is_safe_relative_path(value: object) -> bool:
     )
 
 
-def url_without_param(request: HttpRequest, param: str) -> str:
-    """The request's own path and query, minus every occurrence of ``param``.
+def url_without_param(request: HttpRequest, param: str | None) -> str:
+    """The request's own path and query, minus every occurrence of ``param`` (if any).
 
     Other parameters keep their order and exact encoding; a path that starts with
     ``//`` is escaped so the redirect cannot leave the site.
@@ -37,7 +37,7 @@ def url_without_param(request: HttpRequest, param: str) -> str:
     kept = [
         pair
         for pair in request.META.get("QUERY_STRING", "").split("&")
-        if pair and unquote_plus(pair.split("=", 1)[0]) != param
+        if pair and (param is None or unquote_plus(pair.split("=", 1)[0]) != param)
     ]
     path = escape_leading_slashes(escape_uri_path(request.path))
     return path + ("?" + "&".join(kept) if kept else "")

@@ -124,3 +124,17 @@ def test_main_explains_its_usage(capsys: Any) -> None:
 def test_a_running_postgresql_is_reported_ready(postgres: Any) -> None:
     environ = {**postgres.environment(), "SECRET_KEY": SECRET, "DB_WAIT_TIMEOUT": "10"}
     assert wait_for_database(environ) == f"PostgreSQL at 127.0.0.1:{postgres.port}"
+
+
+def test_tls_needs_both_files_and_readable_ones(tmp_path: Any) -> None:
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.write_text("x")
+    key.write_text("y")
+    assert "HTTPS=on, certificate " + str(certificate) in check(
+        {"TLS_CERT_FILE": str(certificate), "TLS_KEY_FILE": str(key)}
+    )
+    assert "HTTPS=off" in check({})
+    with pytest.raises(EnvironmentInvalid, match="TLS_CERT_FILE and TLS_KEY_FILE go together"):
+        check({"TLS_CERT_FILE": str(certificate)})
+    with pytest.raises(EnvironmentInvalid, match="TLS_KEY_FILE=/nonexistent is not a readable file"):
+        check({"TLS_CERT_FILE": str(certificate), "TLS_KEY_FILE": "/nonexistent"})

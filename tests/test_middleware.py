@@ -11,18 +11,32 @@ from sso_support import whoami
 from label_studio_sso.token_login import SESSION_LAST_LOGIN_KEY
 
 
-def test_cookie_token_logs_the_browser_in_and_is_deleted(issue: Any, alice: Any) -> None:
+def test_cookie_token_logs_in_deletes_the_cookie_and_reloads_the_same_url(issue: Any, alice: Any) -> None:
     browser = Client()
     browser.cookies["ls_auth_token"] = issue("alice@example.com")
 
-    response = browser.get("/api/current-user/whoami")
+    response = browser.get("/projects/?page=2")
 
-    assert response.status_code == 200
-    assert response.json()["email"] == "alice@example.com"
+    assert response.status_code == 302
+    assert response["Location"] == "/projects/?page=2"
     assert response["X-Label-Studio-SSO"] == "logged-in"
     assert response.cookies["ls_auth_token"].value == ""
     assert response.cookies["ls_auth_token"]["max-age"] == 0
     assert response["Cache-Control"] == "no-store"
+    assert whoami(browser) == "alice@example.com"
+
+
+@pytest.mark.parametrize("path", ["/projects", "/projects/1/data", "/api/current-user/whoami"])
+def test_a_cookie_login_survives_label_studios_slash_appending_reruns(
+    issue: Any, alice: Any, path: str
+) -> None:
+    browser = Client()
+    browser.cookies["ls_auth_token"] = issue("alice@example.com")
+
+    response = browser.get(path, follow=True)
+
+    assert response.redirect_chain[0] == (path, 302)
+    assert not response.redirect_chain[-1][0].startswith("/user/login")
     assert whoami(browser) == "alice@example.com"
 
 
@@ -205,7 +219,7 @@ def test_the_cookie_is_deleted_with_the_configured_name_path_and_domain(issue: A
     response = browser.get("/api/current-user/whoami")
 
     cookie = response.cookies["portal_sso"]
-    assert response.json()["email"] == "alice@example.com"
+    assert whoami(browser) == "alice@example.com"
     assert (cookie.value, cookie["path"], cookie["domain"]) == ("", "/app", ".example.com")
 
 

@@ -33,14 +33,16 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
     """Start containers of the image; all are stopped, and their data removed, at the end."""
     started: list[LabelStudio] = []
 
-    def start(env: dict[str, str] | None = None, *, sqlite: bool = True, wait: bool = True) -> LabelStudio:
+    def start(
+        env: dict[str, str] | None = None, *, sqlite: bool = True, wait: bool = True, port: int | None = None
+    ) -> LabelStudio:
         admin = {
             "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
             "LABEL_STUDIO_PASSWORD": ADMIN_PASSWORD,
             "LABEL_STUDIO_USER_TOKEN": ADMIN_TOKEN,
             "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
         }
-        server = LabelStudio(sso_image, {**admin, **(env or {})}, sqlite_data_dir() if sqlite else None)
+        server = LabelStudio(sso_image, {**admin, **(env or {})}, sqlite_data_dir() if sqlite else None, port)
         started.append(server)
         if wait:
             server.start()

@@ -1,0 +1,244 @@
+"""Real Chromium drives the demo portal, which embeds Label Studio in an iframe.
+
+portal.example.test and ls.example.test are two sites on one machine (Chromium's
+host-resolver rules map *.example.test to 127.0.0.1). Screenshots of every step go to
+test-output/browser/; the portal-with-Label-Studio screenshot is also the README's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from e2e_support import ADMIN_TOKEN, LabelStudio, free_port
+from sso_support import REPO
+from testcontainers.core.container import DockerContainer
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO / "test-output" / "browser"
+README_SHOT = REPO / "docs" / "demo-portal.png"
+
+
+class Portal:
+    """The demo portal, from the same image with another command."""
+
+    def __init__(self, image: str, label_studio: LabelStudio, public_url: str, port: int) -> None:
+        self.port = port
+        self.url = f"http://portal.example.test:{self.port}"
+        self.container = DockerContainer(image).with_kwargs(network_mode="host")
+        self.container.with_command(["python3", "/label-studio-sso/demo_portal.py"])
+        for name, value in {
+            "PORTAL_PORT": str(self.port),
+            "PORTAL_LISTEN_ADDRESS": "127.0.0.1",
+            "LABEL_STUDIO_URL": label_studio.url,
+            "LABEL_STUDIO_PUBLIC_URL": public_url,
+            "LABEL_STUDIO_API_TOKEN": ADMIN_TOKEN,
+            "PORTAL_COOKIE_DOMAIN": ".example.test",
+        }.items():
+            self.container.with_env(name, value)
+
+    def start(self) -> Portal:
+        self.container.start()
+        for _ in range(60):
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/", timeout=2)
+                return self
+            except requests.RequestException:
+                threading.Event().wait(0.5)
+        raise AssertionError(self.container.get_logs())
+
+
+@pytest.fixture(scope="module")
+def demo(start_label_studio: Any, sso_image: str) -> Iterator[tuple[LabelStudio, Portal]]:
+    """Label Studio (with the demo users and project) and the portal that embeds it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (.ci/run installs it)")
+    ls_port, portal_port = free_port(), free_port()
+    public = f"http://ls.example.test:{ls_port}"
+    server = start_label_studio(
+        {
+            "LSSO_DEMO_DATA": "true",
+            "LABEL_STUDIO_HOST": public,
+            "JWT_SSO_COOKIE_DOMAIN": ".example.test",  # as the portal sets it, so deletion matches
+            "SSO_FRAME_ANCESTORS": f"http://portal.example.test:{portal_port}",
+        },
+        port=ls_port,
+    )
+    portal = Portal(sso_image, server, public, portal_port).start()
+    yield server, portal
+    portal.container.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop; the in-process Django fixtures then think they
+    # are in async code. Nothing here touches the database concurrently.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--host-resolver-rules=MAP *.example.test 127.0.0.1",
+                "--ignore-certificate-errors",
+            ],
+        )
+        yield chromium
+        chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser: Any, request: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    yield tab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"))
+    context.close()
+
+
+def label_studio_frame(page: Any, pattern: str) -> Any:
+    """The iframe's frame once it reached a Label Studio URL matching ``pattern``."""
+    page.wait_for_selector("iframe#label-studio")
+    frame = page.frames[1]
+    frame.wait_for_url(re.compile(pattern), timeout=60000)
+    frame.wait_for_load_state("load")
+    return frame
+
+
+def whoami(frame: Any) -> Any:
+    return frame.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")
+
+
+def test_alice_lands_in_label_studio_inside_the_iframe_already_logged_in(page: Any, demo: Any) -> None:
+    server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
+
+    frame = label_studio_frame(page, r"http://ls\.example\.test:\d+/projects/\d+/data")
+
+    assert "token" not in frame.url
+    assert whoami(frame)["email"] == "alice@example.com"
+    frame.wait_for_selector("text=Demo project", timeout=60000)
+    cookies = {
+        cookie["name"] for cookie in page.context.cookies(server.url.replace("127.0.0.1", "ls.example.test"))
+    }
+    assert "ls_auth_token" not in cookies
+    README_SHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(README_SHOT))
+    assert README_SHOT.stat().st_size < 500_000
+
+
+def test_switching_to_bob_in_the_same_browser_switches_label_studio_too(page: Any, demo: Any) -> None:
+    _server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
+    assert whoami(label_studio_frame(page, r"/projects/\d+/data"))["email"] == "alice@example.com"
+
+    page.goto(f"{portal.url}/signout")
+    page.get_by_role("button", name=re.compile("Sign in as Bob")).click()
+
+    assert whoami(label_studio_frame(page, r"/projects/\d+/data"))["email"] == "bob@example.com"
+
+
+def test_the_shared_domain_cookie_transport_logs_in_and_the_cookie_is_gone(page: Any, demo: Any) -> None:
+    _server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Bob")).click()
+    page.goto(f"{portal.url}/app?via=cookie")
+
+    frame = label_studio_frame(page, r"http://ls\.example\.test:\d+/projects/\d+/data")
+
+    assert whoami(frame)["email"] == "bob@example.com"
+    assert "ls_auth_token" not in {cookie["name"] for cookie in page.context.cookies()}
+
+
+def test_the_new_tab_link_opens_label_studio_logged_in(page: Any, demo: Any) -> None:
+    _server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
+    with page.context.expect_page() as opened:
+        page.click("#new-tab")
+    tab = opened.value
+    tab.wait_for_url(re.compile(r"http://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
+    assert whoami(tab)["email"] == "alice@example.com"
+
+
+def test_a_deactivated_user_sees_the_refusal_not_label_studio(page: Any, demo: Any) -> None:
+    _server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Carol")).click()
+    frame = page.frame_locator("iframe#label-studio")
+    assert "USER_INACTIVE" in frame.locator("#refused").inner_text(timeout=30000)
+
+
+def test_a_replayed_login_link_lands_on_label_studios_login_page(page: Any, demo: Any) -> None:
+    server, _portal = demo
+    answer = requests.post(
+        f"{server.url}/api/sso/token",
+        json={"email": "alice@example.com"},
+        headers={"Authorization": f"Token {ADMIN_TOKEN}"},
+        timeout=30,
+    ).json()
+    login_url = answer["login_url"]
+    requests.get(login_url.replace("ls.example.test", "127.0.0.1"), allow_redirects=False, timeout=30)
+
+    page.goto(login_url)
+
+    page.wait_for_url(re.compile(r"/user/login/"), timeout=60000)
+    assert page.locator("input[type=password]").count() == 1
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """Pages on another origin: one embeds Label Studio, one is served by this test."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        body = f"<html><body><iframe id='embedded' src='{self.target}/projects/'></iframe></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def other_site(demo: Any) -> Iterator[str]:
+    server, _portal = demo
+    _Hostile.target = server.url.replace("127.0.0.1", "ls.example.test")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://other.example.test:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_frame_ancestors_lets_the_portal_embed_but_another_origin_is_refused(
+    page: Any, other_site: str
+) -> None:
+    page.goto(f"{other_site}/")
+    page.wait_for_timeout(3000)
+    embedded = page.frames[1]
+    assert embedded.url.startswith("chrome-error://") or embedded.evaluate("document.body.innerText") == ""
