@@ -46,7 +46,7 @@ def rendered(*profile: str) -> dict[str, Any]:
 def test_the_default_profile_is_label_studio_on_sqlite_published_on_loopback() -> None:
     services = rendered()["services"]
     default = {name for name, service in services.items() if not service.get("profiles")}
-    assert default == {"label-studio"}
+    assert default == {"label-studio", "portal"}
     service = services["label-studio"]
     assert service["build"]["args"]["LABEL_STUDIO_IMAGE"] == "heartexlabs/label-studio:1.23.2"
     assert str(service["ports"][0]).startswith("127.0.0.1:") or service["ports"][0]["host_ip"] == "127.0.0.1"
@@ -75,16 +75,31 @@ def test_the_postgres_profile_runs_two_replicas_on_one_database() -> None:
 @pytest.fixture
 def compose_project(sso_image: str) -> Iterator[tuple[str, dict[str, str]]]:
     project = f"lsso-test-{os.getpid()}"
-    env = {"LSSO_IMAGE": sso_image, "PORT": str(free_port())}
+    portal_port = free_port()
+    env = {
+        "LSSO_IMAGE": sso_image,
+        "PORT": str(free_port()),
+        "PORTAL_PORT": str(portal_port),
+        "SSO_FRAME_ANCESTORS": f"http://localhost:{portal_port}",
+    }
     yield project, env
     compose("-p", project, "down", "-v", env=env, check=False)
 
 
-def test_compose_up_serves_label_studio_with_sso(compose_project: tuple[str, dict[str, str]]) -> None:
+def test_compose_up_serves_the_portal_and_label_studio_with_sso(
+    compose_project: tuple[str, dict[str, str]],
+) -> None:
     project, env = compose_project
-    compose("-p", project, "up", "-d", "--no-build", "label-studio", env=env)
+    compose("-p", project, "up", "-d", "--no-build", "label-studio", "portal", env=env)
     url = f"http://127.0.0.1:{env['PORT']}"
-    wait_for_health(url, 300, output=lambda: compose("-p", project, "logs", env=env, check=False).stdout)
+
+    def not_restarting() -> bool:  # a bad configuration makes compose restart it, over and over
+        container = compose("-p", project, "ps", "-q", "label-studio", env=env).stdout.strip()
+        inspect = ["docker", "inspect", "-f", "{{.RestartCount}}", container]
+        return not container or subprocess.run(inspect, capture_output=True, text=True).stdout.strip() == "0"
+
+    logs = lambda: compose("-p", project, "logs", env=env, check=False).stdout  # noqa: E731
+    wait_for_health(url, 300, not_restarting, logs)
     response = requests.post(
         f"{url}/api/sso/token",
         json={"email": "admin@example.com"},
@@ -93,3 +108,13 @@ def test_compose_up_serves_label_studio_with_sso(compose_project: tuple[str, dic
     )
     assert response.status_code == 200, compose("-p", project, "logs", env=env, check=False).stdout[-3000:]
     assert response.json()["login_url"].startswith(f"http://localhost:{env['PORT']}/api/sso/login?token=")
+    portal = requests.Session()
+    signed_in = portal.post(
+        f"http://127.0.0.1:{env['PORTAL_PORT']}/signin", data={"email": "alice@example.com"}, timeout=30
+    )
+    assert "iframe" in signed_in.text
+    launch = portal.get(
+        f"http://127.0.0.1:{env['PORTAL_PORT']}/launch?via=url", allow_redirects=False, timeout=30
+    )
+    assert launch.headers["Location"].startswith(f"http://localhost:{env['PORT']}/api/sso/login?token=")
+    assert "next=%2Fprojects%2F1%2Fdata" in launch.headers["Location"]
