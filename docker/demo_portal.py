@@ -14,7 +14,8 @@ Environment: LABEL_STUDIO_URL (server to server, e.g. http://label-studio:8080),
 LABEL_STUDIO_PUBLIC_URL (what browsers use, e.g. http://ls.example.test:8080),
 LABEL_STUDIO_API_TOKEN[_FILE] (a staff user's legacy API token), PORTAL_PORT (8000),
 PORTAL_COOKIE_DOMAIN (e.g. .example.test, for the cookie transport), PORTAL_SECRET
-(signs the portal's own session cookie; random per start if unset).
+(signs the portal's own session cookie; random per start if unset), LABEL_STUDIO_CA_FILE
+(a CA bundle to trust Label Studio's HTTPS certificate, e.g. a self-signed one).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import html
 import json
 import os
 import secrets
+import ssl
 import sys
 import urllib.error
 import urllib.request
@@ -56,6 +58,7 @@ PUBLIC_URL = setting("LABEL_STUDIO_PUBLIC_URL", LABEL_STUDIO_URL).rstrip("/")
 API_TOKEN = setting("LABEL_STUDIO_API_TOKEN")
 COOKIE_DOMAIN = setting("PORTAL_COOKIE_DOMAIN")
 SECRET = (setting("PORTAL_SECRET") or secrets.token_hex(32)).encode()
+TLS = ssl.create_default_context(cafile=setting("LABEL_STUDIO_CA_FILE") or None)
 Response = tuple[str, list[tuple[str, str]], bytes]
 
 
@@ -70,7 +73,7 @@ def label_studio(method: str, path: str, body: dict[str, Any] | None = None) -> 
         headers={"Authorization": f"Token {API_TOKEN}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30, context=TLS) as answer:  # noqa: S310
             return answer.status, json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")

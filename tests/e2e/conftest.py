@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from e2e_support import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN, IMAGE_TAG, LabelStudio, sqlite_data_dir
+from e2e_support import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ADMIN_TOKEN,
+    CHROMIUM,
+    IMAGE_TAG,
+    LabelStudio,
+    sqlite_data_dir,
+)
 from sso_support import REPO
 
 OUTPUT = REPO / "test-output" / "e2e"  # every container's log, kept for inspection after a run
@@ -34,7 +44,13 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
     started: list[LabelStudio] = []
 
     def start(
-        env: dict[str, str] | None = None, *, sqlite: bool = True, wait: bool = True, port: int | None = None
+        env: dict[str, str] | None = None,
+        *,
+        sqlite: bool = True,
+        wait: bool = True,
+        port: int | None = None,
+        volumes: dict[str, str] | None = None,
+        scheme: str = "http",
     ) -> LabelStudio:
         admin = {
             "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
@@ -42,7 +58,8 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
             "LABEL_STUDIO_USER_TOKEN": ADMIN_TOKEN,
             "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
         }
-        server = LabelStudio(sso_image, {**admin, **(env or {})}, sqlite_data_dir() if sqlite else None, port)
+        data_dir = sqlite_data_dir() if sqlite else None
+        server = LabelStudio(sso_image, {**admin, **(env or {})}, data_dir, port, volumes, scheme)
         started.append(server)
         if wait:
             server.start()
@@ -63,3 +80,45 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
         if server.data_dir is not None:
             shutil.rmtree(server.data_dir, ignore_errors=True)
     assert leaks == [], f"JWT-shaped strings in container logs (see {OUTPUT})"
+
+
+SHOTS = REPO / "test-output" / "browser"
+BROWSER_HOSTS = "MAP *.example.test 127.0.0.1, MAP *.othersite.test 127.0.0.1, MAP *.evil.test 127.0.0.1"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    f"--host-resolver-rules={BROWSER_HOSTS}",
+    "--ignore-certificate-errors",  # the tests' own throw-away certificate
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (.ci/run installs it)")
+
+    # Playwright's sync API runs an event loop; the in-process Django fixtures then think they
+    # are in async code. Nothing here touches the database concurrently.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser: Any, request: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    yield tab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"))
+    context.close()

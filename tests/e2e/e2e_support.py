@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,16 @@ class LabelStudio:
     """One running container of the image, with its URL, its logs and helpers."""
 
     def __init__(
-        self, image: str, env: dict[str, str], data_dir: Path | None = None, port: int | None = None
+        self,
+        image: str,
+        env: dict[str, str],
+        data_dir: Path | None = None,
+        port: int | None = None,
+        volumes: dict[str, str] | None = None,
+        scheme: str = "http",
     ) -> None:
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         self.container = DockerContainer(image).with_kwargs(network_mode="host")
         base = {
@@ -69,6 +76,8 @@ class LabelStudio:
             self.container.with_env(name, value)
         if data_dir is not None:
             self.container.with_volume_mapping(str(data_dir), "/label-studio/data", "rw")
+        for host_path, container_path in (volumes or {}).items():
+            self.container.with_volume_mapping(host_path, container_path, "ro")
 
     def start(self, timeout: float = 240) -> LabelStudio:
         self.container.start()
@@ -104,6 +113,7 @@ class LabelStudio:
             json={"email": email, **body},
             headers={"Authorization": auth},
             timeout=30,
+            verify=False,  # the tests' own throw-away certificate, when serving HTTPS
         )
 
 
@@ -113,3 +123,44 @@ def assert_no_token_in(logs: str, tokens: list[str]) -> None:
         _header, payload, signature = token.split(".")
         assert payload not in logs
         assert signature not in logs
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class Portal:
+    """The demo portal, from the same image with another command."""
+
+    def __init__(
+        self,
+        image: str,
+        label_studio: LabelStudio,
+        public_url: str,
+        port: int,
+        host: str = "portal.example.test",
+        **env: str,
+    ) -> None:
+        self.port = port
+        self.url = f"http://{host}:{self.port}"
+        self.container = DockerContainer(image).with_kwargs(network_mode="host")
+        self.container.with_command(["python3", "/label-studio-sso/demo_portal.py"])
+        for name, value in {
+            "PORTAL_PORT": str(self.port),
+            "PORTAL_LISTEN_ADDRESS": "127.0.0.1",
+            "LABEL_STUDIO_URL": label_studio.url,
+            "LABEL_STUDIO_PUBLIC_URL": public_url,
+            "LABEL_STUDIO_API_TOKEN": ADMIN_TOKEN,
+            "PORTAL_COOKIE_DOMAIN": ".example.test",
+            **env,
+        }.items():
+            self.container.with_env(name, value)
+
+    def start(self) -> Portal:
+        self.container.start()
+        for _ in range(60):
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/", timeout=2)
+                return self
+            except requests.RequestException:
+                time.sleep(0.5)
+        raise AssertionError(self.container.get_logs())

@@ -7,61 +7,25 @@ test-output/browser/; the portal-with-Label-Studio screenshot is also the README
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, LabelStudio, free_port
+from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port
 from sso_support import REPO
-from testcontainers.core.container import DockerContainer
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = REPO / "test-output" / "browser"
 README_SHOT = REPO / "docs" / "demo-portal.png"
-
-
-class Portal:
-    """The demo portal, from the same image with another command."""
-
-    def __init__(self, image: str, label_studio: LabelStudio, public_url: str, port: int) -> None:
-        self.port = port
-        self.url = f"http://portal.example.test:{self.port}"
-        self.container = DockerContainer(image).with_kwargs(network_mode="host")
-        self.container.with_command(["python3", "/label-studio-sso/demo_portal.py"])
-        for name, value in {
-            "PORTAL_PORT": str(self.port),
-            "PORTAL_LISTEN_ADDRESS": "127.0.0.1",
-            "LABEL_STUDIO_URL": label_studio.url,
-            "LABEL_STUDIO_PUBLIC_URL": public_url,
-            "LABEL_STUDIO_API_TOKEN": ADMIN_TOKEN,
-            "PORTAL_COOKIE_DOMAIN": ".example.test",
-        }.items():
-            self.container.with_env(name, value)
-
-    def start(self) -> Portal:
-        self.container.start()
-        for _ in range(60):
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}/", timeout=2)
-                return self
-            except requests.RequestException:
-                threading.Event().wait(0.5)
-        raise AssertionError(self.container.get_logs())
 
 
 @pytest.fixture(scope="module")
 def demo(start_label_studio: Any, sso_image: str) -> Iterator[tuple[LabelStudio, Portal]]:
     """Label Studio (with the demo users and project) and the portal that embeds it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium (.ci/run installs it)")
     ls_port, portal_port = free_port(), free_port()
     public = f"http://ls.example.test:{ls_port}"
     server = start_label_studio(
@@ -76,44 +40,6 @@ def demo(start_label_studio: Any, sso_image: str) -> Iterator[tuple[LabelStudio,
     portal = Portal(sso_image, server, public, portal_port).start()
     yield server, portal
     portal.container.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop; the in-process Django fixtures then think they
-    # are in async code. Nothing here touches the database concurrently.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--host-resolver-rules=MAP *.example.test 127.0.0.1",
-                "--ignore-certificate-errors",
-            ],
-        )
-        yield chromium
-        chromium.close()
-    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-
-
-@pytest.fixture
-def page(browser: Any, request: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    tab = context.new_page()
-    yield tab
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SHOTS / f"{request.node.name}.png"))
-    context.close()
 
 
 def label_studio_frame(page: Any, pattern: str) -> Any:

@@ -1,0 +1,227 @@
+"""Cross-site embedding over HTTPS: the portal and Label Studio on unrelated sites.
+
+The portal is portal.othersite.test, Label Studio ls.example.test over HTTPS with a
+throw-away certificate the test makes; Label Studio's cookies are SameSite=None; Secure.
+A third, hostile site then tries to write with the logged-in user's session: the Origin
+check (DESIGN 4a) must refuse it, while Label Studio's own UI in the iframe still writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import BROWSER_ARGS, SHOTS
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from e2e_support import ADMIN_TOKEN, CHROMIUM, LabelStudio, Portal, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for ls.example.test and 127.0.0.1, readable by the container's user."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ls.example.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("ls.example.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    for path in (directory, cert_path, key_path):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def cross_site(
+    start_label_studio: Any, sso_image: str, tmp_path_factory: Any
+) -> Iterator[tuple[LabelStudio, Portal]]:
+    certificates = tmp_path_factory.mktemp("tls")
+    self_signed_certificate(certificates)
+    ls_port, portal_port = free_port(), free_port()
+    public = f"https://ls.example.test:{ls_port}"
+    server = start_label_studio(
+        {
+            "LSSO_DEMO_DATA": "true",
+            "LABEL_STUDIO_HOST": public,
+            "TLS_CERT_FILE": "/tls/cert.pem",
+            "TLS_KEY_FILE": "/tls/key.pem",
+            "SESSION_COOKIE_SAMESITE": "None",
+            "SESSION_COOKIE_SECURE": "1",
+            "CSRF_COOKIE_SAMESITE": "None",
+            "CSRF_COOKIE_SECURE": "1",
+            "SSO_FRAME_ANCESTORS": f"http://portal.othersite.test:{portal_port}",
+        },
+        port=ls_port,
+        wait=False,
+        volumes={str(certificates): "/tls"},
+        scheme="https",
+    )
+    server.wait_until_healthy()
+    portal = Portal(
+        sso_image,
+        server,
+        public,
+        portal_port,
+        host="portal.othersite.test",
+        PORTAL_COOKIE_DOMAIN="",
+        LABEL_STUDIO_CA_FILE="/tls/cert.pem",
+    )
+    portal.container.with_volume_mapping(str(certificates), "/tls", "ro")
+    portal.start()
+    yield server, portal
+    portal.container.stop()
+
+
+def admin_projects(server: LabelStudio) -> list[str]:
+    answer = requests.get(
+        f"{server.url}/api/projects/?page_size=100",
+        headers={"Authorization": f"Token {ADMIN_TOKEN}"},
+        verify=False,
+        timeout=30,
+    )
+    return [project["title"] for project in answer.json()["results"]]
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """evil.evil.test: a page that tries to write to Label Studio with the visitor's session."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        body = f"""<html><body>
+<form id="form" method="post" action="{self.target}/api/projects/" target="sink">
+  <input name="title" value="forged-by-form"></form>
+<iframe name="sink"></iframe>
+<script>
+  fetch("{self.target}/api/projects/", {{method: "POST", mode: "no-cors", credentials: "include",
+        body: new URLSearchParams({{title: "forged-by-fetch"}})}})
+    .finally(() => {{ document.getElementById("form").submit(); document.title = "sent"; }});
+</script></body></html>"""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_site(cross_site: Any) -> Iterator[str]:
+    server, _portal = cross_site
+    _Hostile.target = server.url.replace("127.0.0.1", "ls.example.test")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://evil.evil.test:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture
+def profile_page(tmp_path: Path, request: Any) -> Iterator[Any]:
+    """A page in a browser profile whose user allows third-party cookies.
+
+    A cross-site iframe keeps a session only where the browser allows third-party cookies:
+    this Chromium blocks them by default (and always in Incognito, which is what Playwright's
+    contexts are), as Safari and Firefox do. The README says so and recommends a shared
+    parent domain; this test shows the product's part works once the browser allows it.
+    """
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # see the browser fixture
+    preferences = tmp_path / "profile" / "Default" / "Preferences"
+    preferences.parent.mkdir(parents=True)
+    # The user-facing setting "Allow third-party cookies" (cookie_controls_mode 0).
+    preferences.write_text(
+        json.dumps({"profile": {"cookie_controls_mode": 0, "block_third_party_cookies": False}})
+    )
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=BROWSER_ARGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        page = context.new_page()
+        yield page
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{request.node.name}.png"))
+        context.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def test_cross_site_embedding_logs_in_and_a_hostile_site_cannot_write(
+    profile_page: Any, cross_site: Any, hostile_site: str
+) -> None:
+    page = profile_page
+    server, portal = cross_site
+    probe = requests.get(
+        f"{server.url}/api/sso/login?token={server.issue('alice@example.com').json()['token']}",
+        allow_redirects=False,
+        verify=False,
+        timeout=30,
+    )
+    session_cookie = next(c for c in probe.headers["Set-Cookie"].split(", ") if c.startswith("sessionid="))
+    assert "SameSite=None" in session_cookie
+    assert "Secure" in session_cookie
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
+    page.wait_for_selector("iframe#label-studio")
+    frame = page.frames[1]
+    frame.wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
+    assert (
+        frame.evaluate("fetch('/api/current-user/whoami').then(r => r.json())")["email"]
+        == "alice@example.com"
+    )
+
+    created = frame.evaluate(
+        """fetch('/api/projects/', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                    body: JSON.stringify({title: 'made-in-the-ui'})}).then(r => r.status)"""
+    )
+    assert created == 201
+
+    attacker = page.context.new_page()
+    attacker.goto(f"{hostile_site}/")
+    attacker.wait_for_function("document.title === 'sent'", timeout=30000)
+    attacker.wait_for_timeout(2000)
+
+    titles = admin_projects(server)
+    assert "made-in-the-ui" in titles
+    assert "forged-by-form" not in titles
+    assert "forged-by-fetch" not in titles
+    assert server.logs().count("refused a cross-origin POST to /api/projects/") >= 2
