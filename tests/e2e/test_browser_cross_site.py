@@ -196,7 +196,7 @@ def test_cross_site_embedding_logs_in_and_a_hostile_site_cannot_write(
         verify=False,
         timeout=30,
     )
-    session_cookie = next(c for c in probe.headers["Set-Cookie"].split(", ") if c.startswith("sessionid="))
+    session_cookie = next(c for c in probe.raw.headers.getlist("Set-Cookie") if c.startswith("sessionid="))
     assert "SameSite=None" in session_cookie
     assert "Secure" in session_cookie
     page.goto(f"{portal.url}/")
