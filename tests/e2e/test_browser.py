@@ -70,6 +70,7 @@ def test_alice_lands_in_label_studio_inside_the_iframe_already_logged_in(page: A
     }
     assert "ls_auth_token" not in cookies
     README_SHOT.parent.mkdir(exist_ok=True)
+    frame.wait_for_timeout(3000)  # let Label Studio's data manager finish drawing
     page.screenshot(path=str(README_SHOT))
     assert README_SHOT.stat().st_size < 500_000
 
