@@ -7,6 +7,7 @@ test-output/browser/; the portal-with-Label-Studio screenshot is also the README
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -15,8 +16,8 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port
 from conftest import SHOTS
+from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port
 from sso_support import REPO
 
 pytestmark = pytest.mark.e2e
