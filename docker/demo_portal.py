@@ -74,9 +74,18 @@ def label_studio(method: str, path: str, body: dict[str, Any] | None = None) -> 
     )
     try:
         with urllib.request.urlopen(request, timeout=30, context=TLS) as answer:  # noqa: S310
-            return answer.status, json.loads(answer.read() or b"null")
+            return answer.status, _json(answer.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        return error.code, _json(error.read())
+    except OSError:  # unreachable, refused, timed out, TLS failure
+        return 0, None
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return None
 
 
 def demo_project_path() -> str:
@@ -94,6 +103,8 @@ def login_token(email: str, next_path: str) -> tuple[dict[str, Any] | None, str]
     status, answer = label_studio("POST", "/api/sso/token", {"email": email, "next": next_path})
     if status == 200:
         return answer, ""
+    if status == 0:
+        return None, "Label Studio is unreachable; try again shortly"
     code = answer.get("error_code", "") if isinstance(answer, dict) else ""
     return None, f"Label Studio refused the login ({status} {code})"
 
@@ -184,8 +195,9 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     query = {key: values[0] for key, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
     email = signed_in_user(environ)
     if path == "/signin" and method == "POST":
-        size = min(int(environ.get("CONTENT_LENGTH") or 0), 4096)
-        chosen = parse_qs(environ["wsgi.input"].read(size).decode()).get("email", [""])[0]
+        length = environ.get("CONTENT_LENGTH") or "0"
+        size = min(int(length), 4096) if length.isdigit() else 0
+        chosen = parse_qs(environ["wsgi.input"].read(size).decode(errors="replace")).get("email", [""])[0]
         if chosen not in {address for address, _ in DEMO_USERS}:
             status, headers, body = sign_in_page("Pick one of the demo users.")
         else:

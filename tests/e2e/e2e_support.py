@@ -9,10 +9,14 @@ Docker is required: without it these tests fail, they are never skipped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +168,25 @@ class Portal:
             except requests.RequestException:
                 time.sleep(0.5)
         raise AssertionError(self.container.get_logs())
+
+
+@contextlib.contextmanager
+def serve_page(body: str) -> Iterator[int]:
+    """Serve one HTML page on 127.0.0.1 (another site, for the browser); yield its port."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()

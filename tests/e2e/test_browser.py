@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 from conftest import SHOTS
-from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port
+from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port, serve_page
 from sso_support import REPO
 
 pytestmark = pytest.mark.e2e
@@ -139,31 +137,15 @@ def test_a_replayed_login_link_lands_on_label_studios_login_page(page: Any, demo
     assert page.locator("input[type=password]").count() == 1
 
 
-class _Hostile(BaseHTTPRequestHandler):
-    """Pages on another origin: one embeds Label Studio, one is served by this test."""
-
-    target = ""
-
-    def do_GET(self) -> None:
-        body = f"<html><body><iframe id='embedded' src='{self.target}/projects/'></iframe></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def other_site(demo: Any) -> Iterator[str]:
+    """other.example.test: a page that embeds Label Studio without being allowed to."""
     server, _portal = demo
-    _Hostile.target = server.url.replace("127.0.0.1", "ls.example.test")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://other.example.test:{httpd.server_address[1]}"
-    httpd.shutdown()
+    target = server.url.replace("127.0.0.1", "ls.example.test")
+    with serve_page(
+        f"<html><body><iframe id='embedded' src='{target}/projects/'></iframe></body></html>"
+    ) as port:
+        yield f"http://other.example.test:{port}"
 
 
 def test_frame_ancestors_lets_the_portal_embed_but_another_origin_is_refused(

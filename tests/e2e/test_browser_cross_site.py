@@ -12,9 +12,7 @@ import datetime
 import ipaddress
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from e2e_support import ADMIN_TOKEN, CHROMIUM, LabelStudio, Portal, free_port
+from e2e_support import ADMIN_TOKEN, CHROMIUM, LabelStudio, Portal, free_port, serve_page
 
 pytestmark = pytest.mark.e2e
 
@@ -115,38 +113,24 @@ def admin_projects(server: LabelStudio) -> list[str]:
     return [project["title"] for project in answer.json()["results"]]
 
 
-class _Hostile(BaseHTTPRequestHandler):
+def hostile_page(target: str) -> str:
     """evil.evil.test: a page that tries to write to Label Studio with the visitor's session."""
-
-    target = ""
-
-    def do_GET(self) -> None:
-        body = f"""<html><body>
-<form id="form" method="post" action="{self.target}/api/projects/" target="sink">
+    return f"""<html><body>
+<form id="form" method="post" action="{target}/api/projects/" target="sink">
   <input name="title" value="forged-by-form"></form>
 <iframe name="sink"></iframe>
 <script>
-  fetch("{self.target}/api/projects/", {{method: "POST", mode: "no-cors", credentials: "include",
+  fetch("{target}/api/projects/", {{method: "POST", mode: "no-cors", credentials: "include",
         body: new URLSearchParams({{title: "forged-by-fetch"}})}})
     .finally(() => {{ document.getElementById("form").submit(); document.title = "sent"; }});
 </script></body></html>"""
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def hostile_site(cross_site: Any) -> Iterator[str]:
     server, _portal = cross_site
-    _Hostile.target = server.url.replace("127.0.0.1", "ls.example.test")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://evil.evil.test:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve_page(hostile_page(server.url.replace("127.0.0.1", "ls.example.test"))) as port:
+        yield f"http://evil.evil.test:{port}"
 
 
 @pytest.fixture
