@@ -88,13 +88,19 @@ def _json(body: bytes) -> Any:
         return None
 
 
+_demo_project: list[str] = []  # found once, then remembered: the project does not move
+
+
 def demo_project_path() -> str:
     """The demo project's data page: the deep link the portal sends users to."""
+    if _demo_project:
+        return _demo_project[0]
     status, projects = label_studio("GET", "/api/projects/?page_size=100")
     results = projects.get("results", []) if status == 200 and isinstance(projects, dict) else []
     for project in results:
         if project.get("title") == DEMO_PROJECT:
-            return f"/projects/{project['id']}/data"
+            _demo_project.append(f"/projects/{project['id']}/data")
+            return _demo_project[0]
     return "/projects/"
 
 
@@ -168,7 +174,8 @@ def app_page(email: str, via: str) -> Response:
 
 def launch(email: str, via: str) -> Response:
     """Mint a token now, spend it at once: a redirect to login_url, or a cookie + redirect."""
-    answer, error = login_token(email, demo_project_path())
+    deep_link = demo_project_path()
+    answer, error = login_token(email, deep_link)
     if answer is None:
         return (
             "200 OK",
@@ -185,7 +192,7 @@ def launch(email: str, via: str) -> Response:
         else:
             parts.append("SameSite=Lax")
         headers.append(("Set-Cookie", "; ".join(parts)))
-        return "302 Found", [*headers, ("Location", PUBLIC_URL + demo_project_path())], b""
+        return "302 Found", [*headers, ("Location", PUBLIC_URL + deep_link)], b""
     login_url = urlsplit(answer["login_url"])
     return "302 Found", [*headers, ("Location", f"{PUBLIC_URL}{login_url.path}?{login_url.query}")], b""
 

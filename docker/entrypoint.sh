@@ -52,8 +52,8 @@ wait_for_database() {
   python3 -m label_studio_sso.environment wait-for-db || exit $?
 }
 
-uses_postgresql() {
-  case "${LABEL_STUDIO_DJANGO_DB:-${DJANGO_DB:-sqlite}}" in
+uses_postgresql() {  # DJANGO_DB as Label Studio reads it: LABEL_STUDIO_, HEARTEX_, then plain
+  case "${LABEL_STUDIO_DJANGO_DB:-${HEARTEX_DJANGO_DB:-${DJANGO_DB:-sqlite}}}" in
     default | postgresql) return 0 ;;
     *) return 1 ;;
   esac

@@ -320,5 +320,5 @@ sso_settings = SsoSettings()
 
 def reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     """Receiver for Django's setting_changed signal (connected in AppConfig.ready)."""
-    if setting in OPTIONS_BY_NAME or setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+    if setting in OPTIONS_BY_NAME:  # keys derived from SECRET_KEY are never cached
         sso_settings.reload([setting])

@@ -181,6 +181,4 @@ def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import os
-
     sys.exit(main(sys.argv[1:], os.environ))

@@ -36,7 +36,6 @@ class LoginOutcome:
     """What happened to a login token: ``reason`` is a Reason value."""
 
     reason: str
-    user_id: int | None = None
 
     @property
     def logged_in(self) -> bool:
@@ -80,14 +79,14 @@ def log_in_with_token(request: HttpRequest, raw: Any, transport: str) -> LoginOu
     try:
         claims = verify_login_token(raw)
         if _already_redeemed_by_this_session(request, claims):
-            return LoginOutcome(Reason.ALREADY_LOGGED_IN, claims.user_id)
+            return LoginOutcome(Reason.ALREADY_LOGGED_IN)
         user = _log_in(request, claims)
     except TokenRejected as rejected:
         logger.info("sso login refused via %s: %s", transport, rejected.reason)
         audit.login_refused(reason=rejected.reason, transport=transport, user_id=rejected.user_id)
-        return LoginOutcome(rejected.reason, rejected.user_id)
+        return LoginOutcome(rejected.reason)
     audit.login_succeeded(user_id=user.pk, jti=claims.jti, transport=transport)
-    return LoginOutcome(Reason.LOGGED_IN, user.pk)
+    return LoginOutcome(Reason.LOGGED_IN)
 
 
 def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims) -> bool:

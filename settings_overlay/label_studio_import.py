@@ -14,6 +14,8 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
+from label_studio_sso.environment import label_studio_env
+
 LABEL_STUDIO_SETTINGS = "core.settings.label_studio"
 # Environment defaults that keep a login bridge from phoning home: Label Studio's
 # built-in Sentry DSNs, its PyPI version check and its analytics (which send request
@@ -36,8 +38,7 @@ def label_studio_directory() -> str:
 def apply_quiet_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
     """Set each quiet default unless any spelling Label Studio reads is already set."""
     for name, value in QUIET_DEFAULTS.items():
-        spellings = (f"LABEL_STUDIO_{name}", f"HEARTEX_{name}", name)
-        if not any(spelling in environ for spelling in spellings):
+        if label_studio_env(environ, name) is None:
             environ[name] = value
 
 

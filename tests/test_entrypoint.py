@@ -73,3 +73,7 @@ def test_postgresql_is_recognised_in_every_spelling() -> None:
     assert bash("uses_postgresql", DJANGO_DB="default").returncode == 0
     assert bash("uses_postgresql", LABEL_STUDIO_DJANGO_DB="postgresql").returncode == 0
     assert bash("uses_postgresql").returncode == 1
+
+
+def test_the_heartex_spelling_selects_postgresql_like_label_studio() -> None:
+    assert bash("uses_postgresql", HEARTEX_DJANGO_DB="default").returncode == 0
