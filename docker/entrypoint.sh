@@ -60,15 +60,14 @@ uses_postgresql() {  # DJANGO_DB as Label Studio reads it: LABEL_STUDIO_, HEARTE
 }
 
 migrate() {
+  # PostgreSQL: one replica at a time under an advisory lock; the others wait for it
+  # (bounded by MIGRATE_LOCK_TIMEOUT, exit 69) and then find nothing left to do.
   if uses_postgresql; then
-    # Label Studio's own command: migrations under a PostgreSQL advisory lock, so replicas
-    # starting together migrate one at a time and the others find nothing left to do.
-    log "migrating under Label Studio's migration lock"
-    python3 -m django locked_migrate --no-input -v0
+    log "migrating PostgreSQL, one replica at a time"
   else
     log "migrating the SQLite database in $LABEL_STUDIO_BASE_DATA_DIR"
-    python3 -m django migrate --no-input -v0
   fi
+  python3 -m label_studio_sso.migrate || exit $?
 }
 
 create_first_user() {

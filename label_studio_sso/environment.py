@@ -38,6 +38,7 @@ IMAGE_OPTIONS: tuple[Option, ...] = (
     Option("WEB_CONCURRENCY", 2, integer_between(1, 64), "a number of gunicorn workers from 1 to 64"),
     Option("GUNICORN_TIMEOUT", 120, integer_between(5, 3600), "whole seconds from 5 to 3600"),
     Option("DB_WAIT_TIMEOUT", 60, integer_between(0, 600), "whole seconds from 0 to 600"),
+    Option("MIGRATE_LOCK_TIMEOUT", 1800, integer_between(0, 86400), "whole seconds from 0 to 86400"),
     Option(
         "DJANGO_DB",
         "sqlite",

@@ -60,6 +60,7 @@ def test_configured_values_are_shown_and_secrets_masked() -> None:
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY='0'"),
         ({"LISTEN_ADDRESS": "everywhere"}, "LISTEN_ADDRESS='everywhere'"),
         ({"DB_WAIT_TIMEOUT": "-1"}, "DB_WAIT_TIMEOUT='-1'"),
+        ({"MIGRATE_LOCK_TIMEOUT": "1h"}, "MIGRATE_LOCK_TIMEOUT='1h'"),
         ({"DJANGO_DB": "mongodb"}, "DJANGO_DB='mongodb'"),
         ({"DJANGO_DB": "postgresql"}, "SECRET_KEY is not set but DJANGO_DB uses a shared database"),
         ({"LABEL_STUDIO_DJANGO_DB": "default"}, "SECRET_KEY is not set"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from testcontainers.core.container import DockerContainer
@@ -104,6 +105,22 @@ def test_a_database_that_never_comes_stops_start_up_with_exit_69(sso_image: str)
         "entrypoint: error: PostgreSQL at 127.0.0.1:1 did not accept connections within DB_WAIT_TIMEOUT=2s"
         in logs
     )
+
+
+def test_a_migration_lock_held_too_long_stops_start_up_with_exit_69(sso_image: str, postgres: Any) -> None:
+    """Another replica's migration that never ends: this one waits MIGRATE_LOCK_TIMEOUT, then says so."""
+    import psycopg
+
+    with psycopg.connect(
+        host="127.0.0.1", port=postgres.port, user="postgres", password=postgres.PASSWORD, autocommit=True
+    ) as other_replica:
+        other_replica.execute("SELECT pg_advisory_lock(1000)")  # Label Studio's migration lock id
+        env = {**postgres.environment(), "SECRET_KEY": "s" * 40, "MIGRATE_LOCK_TIMEOUT": "3"}
+        status, logs = run_until_exit(sso_image, env)
+    assert status == 69
+    assert "another replica is migrating; waiting for its lock" in logs
+    assert "entrypoint: error: another process held the migration lock 1000 for more than 3s" in logs
+    assert postgres.PASSWORD not in logs
 
 
 def test_any_other_command_runs_instead_of_the_server(sso_image: str) -> None:

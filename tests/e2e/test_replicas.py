@@ -31,7 +31,7 @@ def replicas(start_label_studio: Any, postgres: Any) -> Iterator[tuple[LabelStud
 
 def test_both_replicas_migrated_one_at_a_time(replicas: tuple[LabelStudio, LabelStudio]) -> None:
     logs = [server.logs() for server in replicas]
-    assert all("migrating under Label Studio's migration lock" in text for text in logs)
+    assert all("migrating PostgreSQL, one replica at a time" in text for text in logs)
     assert all("Starting gunicorn" in text for text in logs)
 
 

@@ -1,0 +1,154 @@
+"""The image's migration step: one replica at a time, never a transaction held while waiting."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.db.utils import ConnectionHandler
+
+from label_studio_sso import migrate as migration
+from label_studio_sso.migrate import MigrationLockTimeout, advisory_lock, main
+
+LOCK_ID = 424242
+
+
+@pytest.fixture(autouse=True)
+def _restore_the_module_logger() -> Iterator[None]:
+    """main() points the module's logger at stdout, as the entrypoint wants; undo it after."""
+    state = (list(migration.logger.handlers), migration.logger.level, migration.logger.propagate)
+    yield
+    migration.logger.handlers[:], migration.logger.level, migration.logger.propagate = state
+
+
+@pytest.fixture
+def pg_connection(postgres: Any) -> Iterator[Any]:
+    """A Django connection to the test PostgreSQL, as create_connection() makes one."""
+    connection = ConnectionHandler({"default": _django_database(postgres)})["default"]
+    yield connection
+    connection.close()
+
+
+def _django_database(postgres: Any) -> dict[str, Any]:
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "127.0.0.1",
+        "PORT": str(postgres.port),
+        "NAME": "postgres",
+        "USER": "postgres",
+        "PASSWORD": postgres.PASSWORD,
+    }
+
+
+def _psycopg(postgres: Any) -> psycopg.Connection:
+    return psycopg.connect(
+        host="127.0.0.1", port=postgres.port, user="postgres", password=postgres.PASSWORD, autocommit=True
+    )
+
+
+def _lock_is_free(postgres: Any) -> bool:
+    with _psycopg(postgres) as other:
+        taken = other.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_ID]).fetchone()[0]
+        if taken:
+            other.execute("SELECT pg_advisory_unlock(%s)", [LOCK_ID])
+        return bool(taken)
+
+
+def test_a_free_lock_is_held_for_the_block_and_released_after(postgres: Any, pg_connection: Any) -> None:
+    with advisory_lock(pg_connection, LOCK_ID, timeout=5):
+        assert not _lock_is_free(postgres)
+    assert _lock_is_free(postgres)
+
+
+def test_the_lock_is_released_when_the_block_fails(postgres: Any, pg_connection: Any) -> None:
+    with pytest.raises(RuntimeError), advisory_lock(pg_connection, LOCK_ID, timeout=5):
+        raise RuntimeError("migration failed")
+    assert _lock_is_free(postgres)
+
+
+def test_a_waiter_says_so_and_proceeds_when_the_holder_lets_go(
+    postgres: Any, pg_connection: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    holder = _psycopg(postgres)
+    holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
+    threading.Timer(1.0, holder.close).start()  # the holder's session ends: its lock goes with it
+    started = time.monotonic()
+    with (
+        caplog.at_level(logging.INFO, logger="label_studio_sso.migrate"),
+        advisory_lock(pg_connection, LOCK_ID, timeout=30, poll=0.1),
+    ):
+        waited = time.monotonic() - started
+    assert waited >= 0.9
+    assert "another replica is migrating; waiting for its lock" in caplog.text
+
+
+def test_a_lock_held_too_long_gives_up_with_a_clear_error(postgres: Any, pg_connection: Any) -> None:
+    with _psycopg(postgres) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
+        with (
+            pytest.raises(MigrationLockTimeout, match=f"migration lock {LOCK_ID} for more than 0.3s"),
+            advisory_lock(pg_connection, LOCK_ID, timeout=0.3, poll=0.05),
+        ):
+            pytest.fail("the block must not run without the lock")
+
+
+def test_a_waiting_replica_does_not_stall_the_migrating_ones_concurrent_index_builds(postgres: Any) -> None:
+    """Label Studio's migrations run CREATE INDEX CONCURRENTLY, which waits for older transactions.
+
+    The waiter polls in autocommit, so no transaction of its own is ever open for the
+    index build to wait on.
+    """
+    acquired = threading.Event()
+    with _psycopg(postgres) as migrating:
+        migrating.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
+        waiter = threading.Thread(target=_wait_for_lock, args=(postgres, acquired), daemon=True)
+        waiter.start()
+        time.sleep(0.5)
+        migrating.execute("CREATE TABLE IF NOT EXISTS lsso_migrate_probe (id integer)")
+        migrating.execute("SET statement_timeout = '10s'")
+        for attempt in range(20):  # many builds, each while the waiter keeps polling
+            migrating.execute(f"CREATE INDEX CONCURRENTLY lsso_probe_{attempt} ON lsso_migrate_probe (id)")
+        migrating.execute("DROP TABLE lsso_migrate_probe")
+        assert not acquired.is_set()
+    waiter.join(timeout=10)
+    assert acquired.is_set()
+
+
+def _wait_for_lock(postgres: Any, acquired: threading.Event) -> None:
+    connection = ConnectionHandler({"default": _django_database(postgres)})["default"]
+    try:
+        with advisory_lock(connection, LOCK_ID, timeout=30, poll=0.01):
+            acquired.set()
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_migrates_sqlite_without_a_lock(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main({}) == 0
+    assert capsys.readouterr().out == "entrypoint: migrated SQLite\n"
+
+
+def test_the_command_refuses_a_bad_timeout_before_touching_the_database(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main({"MIGRATE_LOCK_TIMEOUT": "soon"}) == 64
+    assert "MIGRATE_LOCK_TIMEOUT='soon'" in capsys.readouterr().err
+
+
+def test_the_command_exits_69_when_another_migration_never_ends(
+    postgres: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connections
+
+    monkeypatch.setattr(migration, "connections", ConnectionHandler({"default": _django_database(postgres)}))
+    with _psycopg(postgres) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [migration.DEFAULT_LOCK_ID])
+        assert main({"MIGRATE_LOCK_TIMEOUT": "0"}) == 69
+    assert "another process held the migration lock 1000 for more than 0s" in capsys.readouterr().err
+    assert connections["default"].vendor == "sqlite"  # the test database was never touched
