@@ -20,7 +20,7 @@ COPY .docker-wheels/ /tmp/lsso-wheels/
 RUN python3 -m pip install --no-cache-dir --no-index --find-links /tmp/lsso-wheels label-studio-sso gunicorn \
  && rm -rf /tmp/lsso-wheels
 COPY docker/entrypoint.sh docker/gunicorn.conf.py docker/healthcheck.py docker/bootstrap_admin.py \
-     docker/demo_data.py docker/demo_portal.py /label-studio-sso/
+     docker/demo_data.py docker/demo_portal.py docker/serve.py /label-studio-sso/
 
 ENV DJANGO_SETTINGS_MODULE=settings_overlay.settings \
     LABEL_STUDIO_BASE_DATA_DIR=/label-studio/data \

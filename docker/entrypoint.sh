@@ -2,7 +2,8 @@
 # Entrypoint of the label-studio-sso image.
 #
 #   secrets from *_FILE -> validate the environment -> wait for the database
-#   -> migrate (safe with several replicas) -> create the first user (and demo data) -> exec gunicorn
+#   -> exec docker/serve.py: migrate (safe with several replicas) -> first user (and demo data)
+#      -> gunicorn, whose workers fork from that process
 #
 # With no command (or "serve") it runs that story; any other command (bash, python,
 # label-studio ...) runs instead, after the *_FILE secrets are read. Errors are one line
@@ -59,36 +60,20 @@ uses_postgresql() {  # DJANGO_DB as Label Studio reads it: LABEL_STUDIO_, HEARTE
   esac
 }
 
-migrate() {
-  # PostgreSQL: one replica at a time under an advisory lock; the others wait for it
-  # (bounded by MIGRATE_LOCK_TIMEOUT, exit 69) and then find nothing left to do.
+announce_migration() {
+  # docker/serve.py migrates; on PostgreSQL one replica at a time under an advisory lock,
+  # the others wait for it (bounded by MIGRATE_LOCK_TIMEOUT, exit 69).
   if uses_postgresql; then
     log "migrating PostgreSQL, one replica at a time"
   else
     log "migrating the SQLite database in $LABEL_STUDIO_BASE_DATA_DIR"
   fi
-  python3 -m label_studio_sso.migrate || exit $?
-}
-
-create_first_user() {
-  if [ -n "${LABEL_STUDIO_USERNAME:-}" ]; then
-    log "ensuring Label Studio user $LABEL_STUDIO_USERNAME exists"
-    python3 "$LSSO_HOME/bootstrap_admin.py"
-  fi
-}
-
-create_demo_data() {
-  if [ "${LSSO_DEMO_DATA:-false}" = "true" ]; then
-    log "ensuring the demo portal's users and project exist (LSSO_DEMO_DATA=true)"
-    python3 "$LSSO_HOME/demo_data.py"
-  fi
 }
 
 serve() {
-  local label_studio_dir
-  label_studio_dir=$(python3 -c 'import label_studio, os; print(os.path.dirname(label_studio.__file__))')
-  log "starting gunicorn on ${LISTEN_ADDRESS:-0.0.0.0}:${PORT:-8080} with ${WEB_CONCURRENCY:-2} workers"
-  exec gunicorn --config "$LSSO_HOME/gunicorn.conf.py" --chdir "$label_studio_dir" core.wsgi:application
+  # Migrations, the first user (LABEL_STUDIO_USERNAME), the demo data (LSSO_DEMO_DATA=true)
+  # and gunicorn, in one Python process that becomes PID 1, so signals reach gunicorn.
+  exec python3 "$LSSO_HOME/serve.py"
 }
 
 _main() {
@@ -98,9 +83,7 @@ _main() {
   fi
   validate_environment
   wait_for_database
-  migrate
-  create_first_user
-  create_demo_data
+  announce_migration
   serve
 }
 

@@ -119,4 +119,11 @@ def _report_progress_on_stdout() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(os.environ))
+    status = main(os.environ)
+    connections.close_all()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is committed, closed and flushed: skip the interpreter's teardown of
+    # Label Studio's module graph, which took 0.7 s of every container start.
+    os._exit(status)

@@ -1,0 +1,225 @@
+"""``python -m bench [--quick]``: SSO against vanilla Label Studio, side by side (run via bench/run)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import containers, report, scenarios
+from .scenarios import Figure
+from .servers import REPO, Server, prepared_database
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many of each measurement; --quick is a smoke run of the same code."""
+
+    steady: int
+    warmup: int
+    issuance: int
+    clients: int
+    rounds: int
+    first: int
+    growth: int
+    rows: int
+    container_runs: int
+
+
+FULL = Plan(steady=400, warmup=50, issuance=300, clients=8, rounds=5, first=300, growth=300, rows=1_000_000,
+            container_runs=5)  # fmt: skip
+QUICK = Plan(steady=40, warmup=5, issuance=30, clients=8, rounds=1, first=30, growth=30, rows=10_000,
+             container_runs=1)  # fmt: skip
+WORKERS = 2  # the image's WEB_CONCURRENCY default
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small counts: checks the benchmark runs")
+    parser.add_argument("--output", type=Path, default=REPO / "bench", help="where results go")
+    parser.add_argument("--no-containers", action="store_true", help="skip the image figures (no Docker)")
+    arguments = parser.parse_args(argv)
+    plan = QUICK if arguments.quick else FULL
+    arguments.output.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    figures: list[Figure] = []
+    notes: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="lsso-bench-") as scratch:
+        workdir = Path(scratch)
+        say("preparing a migrated database with an owner, a member and ten projects")
+        database = prepared_database(workdir)
+        figures += _http_figures(plan, database, workdir, notes)
+        figures += _growth_figures(plan, database, workdir, notes)
+    if not arguments.no_containers:
+        figures += _container_figures(plan, notes)
+    notes["duration"] = f"{time.monotonic() - started:.0f} s for the whole run"
+    _write(arguments, plan, figures, notes)
+    missed = [figure.key for figure in figures if not figure.as_dict()["met"]]
+    say(f"done in {time.monotonic() - started:.0f} s; goals missed: {', '.join(missed) or 'none'}")
+    return 0
+
+
+def _in_both_orders(
+    kinds: dict[str, str], database: Path, workdir: Path, measure: Callable[[dict[str, Server]], list[Figure]]
+) -> list[Figure]:
+    """Measure twice, starting the servers in one order and then in the reverse one.
+
+    Two identical servers measured this way differ by 2-3 % depending on which started
+    first (an A/A run here showed it); pooling both orders cancels that out.
+    """
+    halves = []
+    for half, names in enumerate((list(kinds), list(kinds)[::-1])):
+        servers = {name: Server(f"{name}-{half}", kinds[name], database, workdir, WORKERS) for name in names}
+        try:
+            for server in servers.values():
+                server.start()
+            halves.append(measure(servers))
+        finally:
+            for server in servers.values():
+                server.stop()
+    return scenarios.pooled(halves)
+
+
+def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, object]) -> list[Figure]:
+    half = max(1, plan.steady // 2)
+    say(f"steady state: {plan.steady} requests per endpoint per server, interleaved, both start orders")
+
+    def steady(servers: dict[str, Server]) -> list[Figure]:
+        figures = scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup)
+        return [*figures, scenarios.memory(servers["sso"], servers["vanilla"])]
+
+    figures = _in_both_orders({"sso": "sso", "vanilla": "vanilla"}, database, workdir, steady)
+    say("steady state: the same measurement with vanilla on both sides (A/A check)")
+    check = _in_both_orders(
+        {"sso": "vanilla", "vanilla": "vanilla"},
+        database,
+        workdir,
+        lambda servers: scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup),
+    )
+    notes["A/A check"] = "vanilla against vanilla, measured exactly like the steady state: " + ", ".join(
+        f"{figure.title} ratio {figure.as_dict()['ratio_median']:.3f}" for figure in check
+    )
+    sso = Server("sso-api", "sso", database, workdir, WORKERS)
+    try:
+        sso.start()
+        say(f"token issuance: {plan.issuance} at 1 client, {plan.rounds} rounds at {plan.clients} clients")
+        figures += scenarios.token_issuance(sso, plan.issuance, plan.clients, plan.rounds)
+        say(f"first request with a token: {plan.first} of each transport")
+        figures += scenarios.first_request(sso, plan.first)
+    finally:
+        sso.stop()
+    notes["servers"] = (
+        f"gunicorn with docker/gunicorn.conf.py, {WORKERS} sync workers each, SQLite; "
+        "SSO_RATE_LIMIT lifted to 100000/s so issuance is measured, not throttled"
+    )
+    return figures
+
+
+def _growth_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, object]) -> list[Figure]:
+    say(f"growth: {plan.growth} redemptions with 0, {plan.rows:,} live and {plan.rows:,} expired rows")
+    filled = {}
+    for name, expired in (("full", False), ("expired", True)):
+        filled[name] = workdir / f"{name}.sqlite3"
+        shutil.copyfile(database, filled[name])
+        scenarios.fill_redeemed_tokens(filled[name], plan.rows, expired=expired)
+    half = max(1, plan.growth // 2)
+    figures = []
+    for order in (("empty", "full", "expired"), ("expired", "full", "empty")):
+        servers = {
+            name: Server(f"sso-{name}", "sso", filled.get(name, database), workdir, WORKERS) for name in order
+        }
+        try:
+            for server in servers.values():
+                server.start()
+            figures.append(scenarios.redemption_growth(servers, half, plan.rows))
+        finally:
+            for server in servers.values():
+                server.stop()
+    purge_dir = workdir / "purge"
+    purge_dir.mkdir()
+    shutil.copyfile(filled["expired"], purge_dir / "label_studio.sqlite3")
+    say(f"growth: purging {plan.rows:,} expired rows at once")
+    purge = scenarios.purge_time(purge_dir)
+    notes["purge"] = (
+        f"purge_expired() (manage.py purge_sso_tokens) deleted {purge['rows_deleted']:,} expired rows "
+        f"in {purge['seconds']:.2f} s ({purge['rows_per_second']:,} rows/s) on SQLite"
+    )
+    return scenarios.pooled(figures)
+
+
+def _container_figures(plan: Plan, notes: dict[str, object]) -> list[Figure]:
+    say("image: building label-studio-sso:bench with docker/build-image")
+    image, base = containers.build_image("label-studio-sso:bench")
+    say(f"image: {plan.container_runs} start(s) each of {image} and its base {base}, alternating")
+    notes["image"] = (
+        f"{image} built FROM {base}; both started on an empty data directory (first-start migrations)"
+    )
+    return [containers.image_size(image, base), containers.start_up(image, base, plan.container_runs)]
+
+
+def _write(
+    arguments: argparse.Namespace, plan: Plan, figures: list[Figure], notes: dict[str, object]
+) -> None:
+    results = [figure.as_dict() for figure in figures]
+    meta = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "bench/run" + (" --quick" if arguments.quick else ""),
+        "commit": _commit(),
+        "machine": _machine(),
+        "versions": _versions(),
+        "method": (
+            "both servers run at the same time on loopback, one fresh connection per request; "
+            "requests alternate between subject and baseline (A B, B A, ...) after a warm-up; "
+            f"counts {vars(plan)}"
+        ),
+    }
+    suffix = "-quick" if arguments.quick else ""
+    chart = f"latency{suffix}.png"
+    report.write_json(arguments.output / f"results{suffix}.json", meta, results, notes)
+    report.write_chart(
+        arguments.output / chart,
+        results,
+        {figure.key: (figure.subject, figure.baseline) for figure in figures},
+    )
+    report.write_markdown(arguments.output / f"results{suffix}.md", meta, results, notes, chart)
+    say(f"wrote {arguments.output / f'results{suffix}.md'}, results{suffix}.json and {chart}")
+
+
+def _commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return result.stdout.strip() or "unknown"
+
+
+def _machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )  # fmt: skip
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return f"{os.cpu_count()} cores ({cpu}), {memory_kib / 1024 / 1024:.0f} GiB, Linux {platform.release()}"
+
+
+def _versions() -> str:
+    names = ("label-studio", "label-studio-sso", "django", "gunicorn")
+    packages = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in names)
+    return f"Python {platform.python_version()}, {packages}"
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"bench: {message}\n")
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

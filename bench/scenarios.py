@@ -1,0 +1,315 @@
+"""Each figure of the benchmark: what is timed, against which baseline, and with which goal.
+
+Every scenario returns Figures built from raw samples; nothing here judges timing except
+the goal comparison that ends up in the report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+from .measure import Reply, Summary, concurrently, expect, request, rotated
+from .servers import MEMBER, OWNER, OWNER_TOKEN, REDEEMED_TABLE, REPO, Server, _environment
+
+COOKIE_NAME = "ls_auth_token"  # JWT_SSO_COOKIE_NAME's default
+TOKEN_PARAM = "token"  # JWT_SSO_TOKEN_PARAM's default
+MILLISECONDS = 1000.0
+
+
+@dataclass
+class Figure:
+    """One measured comparison: subject against baseline, ratio of medians against a goal."""
+
+    key: str
+    title: str
+    unit: str
+    subject_label: str
+    baseline_label: str
+    subject: list[float]
+    baseline: list[float]
+    goal: float
+    goal_kind: str = "ratio"  # "ratio": subject/baseline <= goal; "delta": subject-baseline <= goal
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        subject, baseline = Summary.of(self.subject), Summary.of(self.baseline)
+        if self.goal_kind == "ratio":
+            measured = subject.median / baseline.median
+        else:
+            measured = subject.median - baseline.median
+        return {
+            "key": self.key,
+            "title": self.title,
+            "unit": self.unit,
+            "subject": {"label": self.subject_label, **vars(subject)},
+            "baseline": {"label": self.baseline_label, **vars(baseline)},
+            "ratio_median": round(subject.median / baseline.median, 4),
+            "ratio_p95": round(subject.p95 / baseline.p95, 4),
+            "goal": {"kind": self.goal_kind, "limit": self.goal, "measured": round(measured, 4)},
+            "met": measured <= self.goal,
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+
+def pooled(halves: list[list[Figure]]) -> list[Figure]:
+    """The same figures measured in several runs, their samples put together."""
+    first, *rest = halves
+    for other in rest:
+        for figure, more in zip(first, other, strict=True):
+            figure.subject += more.subject
+            figure.baseline += more.baseline
+    return first
+
+
+def _ms(run: Callable[[], Reply]) -> Callable[[], float]:
+    return lambda: run().seconds * MILLISECONDS
+
+
+def log_in(server: Server, email: str, password: str) -> str:
+    """A session cookie from Label Studio's own login form (CSRF and all)."""
+    page = expect(request(server.port, "GET", "/user/login/"), 200, "login page")
+    csrf = _cookies(page)["csrftoken"]
+    form = f"email={email}&password={password}&csrfmiddlewaretoken={csrf}".encode()
+    reply = request(
+        server.port,
+        "POST",
+        "/user/login/",
+        {
+            "Cookie": f"csrftoken={csrf}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"http://127.0.0.1:{server.port}/user/login/",
+        },
+        form,
+    )
+    session = _cookies(expect(reply, 302, "password login")).get("sessionid")
+    if not session:
+        raise RuntimeError("password login set no session")
+    return f"sessionid={session}"
+
+
+def _cookies(reply: Reply) -> dict[str, str]:
+    jar = SimpleCookie()
+    for header in reply.headers.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items() if morsel.value}
+
+
+def mint_tokens(server: Server, count: int, email: str = MEMBER[0]) -> list[str]:
+    """Login tokens for ``email`` from the token API, minted before any timing starts."""
+    return [json.loads(_issue(server, email).body)["token"] for _ in range(count)]
+
+
+def _issue(server: Server, email: str) -> Reply:
+    reply = request(
+        server.port,
+        "POST",
+        "/api/sso/token",
+        {"Authorization": f"Token {OWNER_TOKEN}", "Content-Type": "application/json"},
+        json.dumps({"email": email}).encode(),
+    )
+    return expect(reply, 200, "token issuance")
+
+
+def steady_state(sso: Server, vanilla: Server, count: int, warmup: int) -> list[Figure]:
+    """Session-authenticated API call and HTML page: is a logged-in user slowed down at all?"""
+    figures = []
+    cookies = {server.name: log_in(server, *OWNER) for server in (sso, vanilla)}
+    for key, path, title, status in (
+        ("steady_api_projects", "/api/projects/", "GET /api/projects/ with a session", 200),
+        ("steady_html_projects", "/projects/", "GET /projects/ (HTML page) with a session", 200),
+    ):
+
+        def get(server: Server, path: str = path, status: int = status) -> Reply:
+            return expect(request(server.port, "GET", path, {"Cookie": cookies[server.name]}), status, path)
+
+        for _ in range(warmup):
+            get(sso), get(vanilla)
+        subject, baseline = rotated(count, _ms(lambda: get(sso)), _ms(lambda: get(vanilla)))
+        figures.append(
+            Figure(key, title, "ms", "Label Studio + SSO", "vanilla Label Studio", subject, baseline, 1.02)
+        )
+    return figures
+
+
+def token_issuance(sso: Server, count: int, clients: int, rounds: int) -> list[Figure]:
+    """POST /api/sso/token against a plain authenticated API call with the same credential."""
+    authorization = {"Authorization": f"Token {OWNER_TOKEN}"}
+
+    def issue() -> Reply:
+        return _issue(sso, MEMBER[0])
+
+    def whoami() -> Reply:
+        return expect(request(sso.port, "GET", "/api/current-user/whoami", authorization), 200, "whoami")
+
+    for _ in range(max(10, count // 10)):
+        issue(), whoami()
+    subject, baseline = rotated(count, _ms(issue), _ms(whoami))
+    figures = [
+        Figure(
+            "issuance_1_client",
+            "POST /api/sso/token, 1 client",
+            "ms",
+            "POST /api/sso/token",
+            "GET /api/current-user/whoami",
+            subject,
+            baseline,
+            1.5,
+            extra={
+                "subject_requests_per_s": round(1000 / Summary.of(subject).median, 1),
+                "baseline_requests_per_s": round(1000 / Summary.of(baseline).median, 1),
+            },
+        )
+    ]
+    per_client = max(1, count // clients)
+    subject, baseline, subject_rates, baseline_rates = [], [], [], []
+    for _ in range(rounds):
+        for run, latencies, rates in ((issue, subject, subject_rates), (whoami, baseline, baseline_rates)):
+            sample, rate = concurrently(clients, per_client, _ms(run))
+            latencies.extend(sample)
+            rates.append(rate)
+    figures.append(
+        Figure(
+            f"issuance_{clients}_clients",
+            f"POST /api/sso/token, {clients} concurrent clients",
+            "ms",
+            "POST /api/sso/token",
+            "GET /api/current-user/whoami",
+            subject,
+            baseline,
+            1.5,
+            extra={
+                "subject_requests_per_s": round(sum(subject_rates) / len(subject_rates), 1),
+                "baseline_requests_per_s": round(sum(baseline_rates) / len(baseline_rates), 1),
+            },
+        )
+    )
+    return figures
+
+
+def first_request(sso: Server, count: int) -> list[Figure]:
+    """A user arriving with a token until the page is on screen, against one with a session.
+
+    The token request logs in and redirects to the same page (cookie) or to the page
+    without the token (URL); the timed landing includes that redirect and the page.
+    """
+    session = log_in(sso, *MEMBER)
+    cookie_tokens, url_tokens = mint_tokens(sso, count), mint_tokens(sso, count)
+
+    def land(first: Reply) -> float:
+        expect(first, 302, "token login")
+        new_session = _cookies(first).get("sessionid")
+        if not new_session:
+            raise RuntimeError("a token login set no session")
+        page = expect(
+            request(sso.port, "GET", "/projects/", {"Cookie": f"sessionid={new_session}"}), 200, "landing"
+        )
+        return (first.seconds + page.seconds) * MILLISECONDS
+
+    def by_cookie() -> float:
+        return land(
+            request(sso.port, "GET", "/projects/", {"Cookie": f"{COOKIE_NAME}={cookie_tokens.pop()}"})
+        )
+
+    def by_url() -> float:
+        return land(request(sso.port, "GET", f"/projects/?{TOKEN_PARAM}={url_tokens.pop()}"))
+
+    def with_session() -> float:
+        reply = request(sso.port, "GET", "/projects/", {"Cookie": session})
+        return expect(reply, 200, "page with a session").seconds * MILLISECONDS
+
+    cookie_times, url_times, session_times = rotated(count, by_cookie, by_url, with_session)
+    return [
+        Figure("first_request_cookie", "Landing with a token cookie", "ms", "token cookie → session → page",
+               "page with a session", cookie_times, session_times, 2.0),
+        Figure("first_request_url", "Landing with a token in the URL", "ms", "?token= → session → page",
+               "page with a session", url_times, session_times, 2.0),
+    ]  # fmt: skip
+
+
+def fill_redeemed_tokens(database: Path, rows: int, expired: bool) -> None:
+    """Insert ``rows`` redeemed-token records straight into the database file."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    expires = now + (timedelta(hours=-1) if expired else timedelta(days=1))
+    stamp, expiry = now.isoformat(sep=" "), expires.isoformat(sep=" ")
+    with sqlite3.connect(database) as connection:
+        connection.executemany(
+            f"INSERT INTO {REDEEMED_TABLE} (jti, user_id, redeemed_at, expires_at) VALUES (?, ?, ?, ?)",
+            ((uuid.uuid4().hex, 2, stamp, expiry) for _ in range(rows)),
+        )
+
+
+def redemption_growth(servers: dict[str, Server], count: int, rows: int) -> list[Figure]:
+    """Login with a URL token (the redemption request itself) with 0 rows and with ``rows`` rows."""
+    tokens = {name: mint_tokens(server, count) for name, server in servers.items()}
+
+    def redeem(name: str) -> Callable[[], float]:
+        def once() -> float:
+            reply = request(servers[name].port, "GET", f"/projects/?{TOKEN_PARAM}={tokens[name].pop()}")
+            return expect(reply, 302, "redemption").seconds * MILLISECONDS
+
+        return once
+
+    empty, full, expired = rotated(count, redeem("empty"), redeem("full"), redeem("expired"))
+    return [
+        Figure("redemption_growth", f"Redemption with {rows:,} redeemed-token rows", "ms",
+               f"{rows:,} live rows", "0 rows", full, empty, 1.10),
+        Figure("redemption_growth_expired",
+               f"Redemption with {rows:,} expired rows (each login purges a batch)",
+               "ms", f"{rows:,} expired rows", "0 rows", expired, empty, 1.10),
+    ]  # fmt: skip
+
+
+PURGE_SCRIPT = """
+import time, django
+django.setup()
+from label_studio_sso.models import RedeemedToken
+from label_studio_sso.redemption import purge_expired
+before = RedeemedToken.objects.count()
+started = time.perf_counter()
+deleted = purge_expired()
+print(f"{deleted} {time.perf_counter() - started:.3f} {before}")
+"""
+
+
+def purge_time(database_dir: Path) -> dict[str, float]:
+    """Time ``purge_expired()`` (what ``manage.py purge_sso_tokens`` runs) on a full table."""
+    output = subprocess.run(
+        [sys.executable, "-c", PURGE_SCRIPT],
+        env=_environment("sso", database_dir),
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    ).stdout
+    match = re.search(r"^(\d+) ([\d.]+) (\d+)$", output, re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"purge printed no result: {output[-300:]!r}")
+    deleted, seconds = int(match[1]), float(match[2])
+    return {"rows_deleted": deleted, "seconds": seconds, "rows_per_second": round(deleted / seconds)}
+
+
+def memory(sso: Server, vanilla: Server) -> Figure:
+    """Resident memory per gunicorn worker after the same steady-state workload."""
+    mebibyte = 1024 * 1024
+    return Figure(
+        "worker_rss",
+        "Resident memory per gunicorn worker",
+        "MiB",
+        "Label Studio + SSO",
+        "vanilla Label Studio",
+        [value / mebibyte for value in sso.worker_rss_bytes()],
+        [value / mebibyte for value in vanilla.worker_rss_bytes()],
+        5.0,
+        goal_kind="delta",
+    )

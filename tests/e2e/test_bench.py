@@ -1,0 +1,48 @@
+"""The benchmark still runs: ``bench/run --quick`` end to end. No timing is judged here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sso_support import REPO
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED_FIGURES = {
+    "steady_api_projects",
+    "steady_html_projects",
+    "worker_rss",
+    "issuance_1_client",
+    "issuance_8_clients",
+    "first_request_cookie",
+    "first_request_url",
+    "redemption_growth",
+    "redemption_growth_expired",
+    "image_size",
+    "start_to_healthy",
+}
+
+
+def test_the_quick_benchmark_produces_every_figure_and_its_report(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results-quick.json").read_text())
+    figures = {figure["key"]: figure for figure in results["figures"]}
+    assert set(figures) == EXPECTED_FIGURES
+    for figure in figures.values():
+        assert figure["subject"]["count"] >= 1 and figure["baseline"]["count"] >= 1
+        assert figure["subject"]["median"] > 0 and figure["baseline"]["median"] > 0
+    assert "deleted 10,000 expired rows" in results["notes"]["purge"]
+    report = (tmp_path / "results-quick.md").read_text()
+    assert "![latency distributions, SSO against vanilla](latency-quick.png)" in report
+    assert (tmp_path / "latency-quick.png").read_bytes().startswith(b"\x89PNG")
