@@ -7,6 +7,7 @@ reason is all that leaves this module (no part of the token, no PyJWT message).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -87,9 +88,36 @@ def verify_login_token(raw: Any) -> LoginClaims:
         raise TokenRejected(Reason.TOO_LARGE)
     if not _COMPACT_JWS.fullmatch(raw):
         raise TokenRejected(Reason.MALFORMED)
+    _refuse_duplicate_members(raw)
     key = _key_for(raw)
     claims = _decode(raw, key)
     return _login_claims(claims)
+
+
+def _refuse_duplicate_members(raw: str) -> None:
+    """A header or payload naming a member twice is refused, whatever the signature.
+
+    JSON parsers disagree on which duplicate wins (Python keeps the last), so a token
+    another component reads differently must not be accepted here.
+    """
+    for segment in raw.split(".")[:2]:
+        try:
+            json.loads(jwt.utils.base64url_decode(segment), object_pairs_hook=_unique_members)
+        except _DuplicateMember as error:
+            raise TokenRejected(Reason.MALFORMED) from error
+        except (ValueError, RecursionError):
+            pass  # not JSON at all: PyJWT refuses it next, with its own reason
+
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateMember
+    return members
 
 
 def _key_for(raw: str) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from configuration_cases import EMPTY_MEANS, PACKAGE_OPTIONS, invalid_cases
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
@@ -85,3 +87,18 @@ def test_an_invalid_frame_ancestors_value_is_reported_once_not_twice() -> None:
     with override_settings(MIDDLEWARE=without, SSO_FRAME_ANCESTORS="not an origin"):
         assert "label_studio_sso.E006" not in ids(checks.check_middleware())
         assert ids(checks.check_setting_values()) == {"label_studio_sso.E001"}
+
+
+@pytest.mark.parametrize(("name", "problem", "value"), invalid_cases(PACKAGE_OPTIONS))
+def test_every_setting_with_a_bad_value_is_a_system_check_error_naming_it(
+    name: str, problem: str, value: str
+) -> None:
+    with override_settings(**{name: value}):
+        errors = [error for error in checks.check_setting_values() if error.id == "label_studio_sso.E001"]
+    assert [error.msg.split("=")[0] for error in errors] == [name], problem
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_MEANS))
+def test_an_empty_value_is_valid_where_it_is_documented(name: str) -> None:
+    with override_settings(**{name: ""}):
+        assert checks.check_setting_values() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from configuration_cases import every_variable, invalid_cases
 from sso_support import free_port
 
 from label_studio_sso.environment import (
@@ -139,3 +140,10 @@ def test_tls_needs_both_files_and_readable_ones(tmp_path: Any) -> None:
         check({"TLS_CERT_FILE": str(certificate)})
     with pytest.raises(EnvironmentInvalid, match="TLS_KEY_FILE=/nonexistent is not a readable file"):
         check({"TLS_CERT_FILE": str(certificate), "TLS_KEY_FILE": "/nonexistent"})
+
+
+@pytest.mark.parametrize(("name", "problem", "value"), invalid_cases(every_variable()))
+def test_every_variable_with_a_bad_value_is_refused_naming_it(name: str, problem: str, value: str) -> None:
+    with pytest.raises(EnvironmentInvalid) as error:
+        check({name: value})
+    assert str(error.value).startswith(f"{name}="), problem

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from configuration_cases import EMPTY_MEANS, every_variable, invalid_cases
 from testcontainers.core.container import DockerContainer
 
 import label_studio_sso
@@ -135,3 +137,77 @@ def test_any_other_command_runs_instead_of_the_server(sso_image: str) -> None:
         assert stdout.decode().strip() == label_studio_sso.__version__
     finally:
         container.stop()
+
+
+CASE_RUNNER = """
+import json, os, subprocess, sys
+results = []
+for case in json.loads(sys.argv[1]):
+    env = {**os.environ, **case["env"]}
+    command = ["/label-studio-sso/entrypoint.sh"] if case["start"] else [
+        "python3", "-m", "label_studio_sso.environment", "check"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    results.append({"status": done.returncode, "stderr": done.stderr, "stdout": done.stdout})
+print("RESULTS" + json.dumps(results))
+"""
+
+
+def run_cases(sso_image: str, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run the image's own entrypoint once per case, all inside one container."""
+    container = DockerContainer(sso_image).with_command(["python3", "-c", CASE_RUNNER, json.dumps(cases)])
+    container.start()
+    try:
+        assert container.get_wrapped_container().wait(timeout=600)["StatusCode"] == 0
+        stdout, _stderr = container.get_logs()
+        return json.loads(stdout.decode().split("RESULTS", 1)[1])
+    finally:
+        container.stop()
+
+
+def test_every_variable_wrong_out_of_range_or_empty_exits_64_naming_it(sso_image: str) -> None:
+    cases = invalid_cases(every_variable())
+    results = run_cases(sso_image, [{"env": {name: value}, "start": True} for name, _problem, value in cases])
+    failures = []
+    for (name, problem, value), result in zip(cases, results, strict=True):
+        lines = result["stderr"].strip().splitlines()
+        named = len(lines) == 1 and lines[0].startswith(f"entrypoint: error: {name}=")
+        if result["status"] != 64 or not named:
+            failures.append((name, problem, value[:20], result["status"], lines[-1:] if lines else ""))
+    assert failures == []
+    assert len(cases) >= 50
+
+
+def test_documented_empty_values_are_accepted_by_the_image(sso_image: str) -> None:
+    names = sorted(EMPTY_MEANS)
+    results = run_cases(sso_image, [{"env": {name: ""}, "start": False} for name in names])
+    assert [result["status"] for result in results] == [0] * len(names), results
+
+
+def test_every_conflicting_combination_exits_64_naming_it(sso_image: str, tmp_path: Path) -> None:
+    conflicts = {
+        "DJANGO_DB=postgresql without SECRET_KEY": ({"DJANGO_DB": "postgresql"}, "SECRET_KEY is not set"),
+        "username without password": (
+            {"LABEL_STUDIO_USERNAME": "a@example.com", "LABEL_STUDIO_PASSWORD": ""},
+            "LABEL_STUDIO_USERNAME is set without LABEL_STUDIO_PASSWORD",
+        ),
+        "certificate without key": (
+            {"TLS_CERT_FILE": "/etc/hostname"},
+            "TLS_CERT_FILE and TLS_KEY_FILE go together",
+        ),
+        "unreadable certificate": (
+            {"TLS_CERT_FILE": "/nonexistent.pem", "TLS_KEY_FILE": "/nonexistent.key"},
+            "TLS_CERT_FILE=/nonexistent.pem is not a readable file",
+        ),
+        "a variable and its _FILE": (
+            {"SECRET_KEY": "s" * 40, "SECRET_KEY_FILE": "/etc/hostname"},
+            "both SECRET_KEY and SECRET_KEY_FILE are set",
+        ),
+        "a _FILE that does not exist": (
+            {"SSO_SIGNING_KEY_FILE": "/run/secrets/missing"},
+            "SSO_SIGNING_KEY_FILE=/run/secrets/missing is not a readable file",
+        ),
+    }
+    results = run_cases(sso_image, [{"env": env, "start": True} for env, _line in conflicts.values()])
+    for (name, (_env, line)), result in zip(conflicts.items(), results, strict=True):
+        assert result["status"] == 64, (name, result)
+        assert line in result["stderr"], (name, result["stderr"])

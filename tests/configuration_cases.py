@@ -1,0 +1,67 @@
+"""Every configuration variable with a wrong type, an out-of-range value and an empty value.
+
+One table for both the image (the entrypoint must exit 64 naming the variable) and the
+plain package (Django's system check must report it). ``EMPTY_MEANS`` lists the
+variables whose empty value is documented and valid.
+"""
+
+from __future__ import annotations
+
+from label_studio_sso.conf import OPTIONS
+from label_studio_sso.environment import IMAGE_OPTIONS
+
+# name -> (wrong type, out of range)
+BAD_VALUES: dict[str, tuple[str, str]] = {
+    "JWT_SSO_COOKIE_NAME": ("ls auth;token", "x" * 65),
+    "JWT_SSO_COOKIE_PATH": ("projects", "/" + "p" * 256),
+    "JWT_SSO_COOKIE_DOMAIN": ("example .com", "a" * 254 + ".com"),
+    "JWT_SSO_TOKEN_PARAM": ("to&ken", "t" * 65),
+    "JWT_SSO_NATIVE_USER_ID_CLAIM": ("user-id", "exp"),
+    "SSO_TOKEN_EXPIRY": ("ten minutes", "86401"),
+    "SSO_TOKEN_ISSUER_PERMISSION": ("1", "everyone"),
+    "SSO_SINGLE_USE": ("maybe", "2"),
+    "SSO_CLOCK_SKEW": ("30s", "301"),
+    "SSO_SIGNING_KEY": ("\t", "k" * 31),
+    "SSO_PREVIOUS_SIGNING_KEYS": (",short,", "k" * 31),
+    "SSO_FRAME_ANCESTORS": ("portal.example.com", "'none' https://portal.example.com"),
+    "SSO_RATE_LIMIT": ("sixty", "1234567/m"),
+    "PORT": ("http", "65536"),
+    "LISTEN_ADDRESS": ("everywhere", "256.0.0.1"),
+    "WEB_CONCURRENCY": ("two", "65"),
+    "GUNICORN_TIMEOUT": ("2m", "4"),
+    "DB_WAIT_TIMEOUT": ("-1", "601"),
+    "MIGRATE_LOCK_TIMEOUT": ("1h", "86401"),
+    "DJANGO_DB": ("5", "mongodb"),
+}
+
+# Empty is valid for these: it switches a feature off or falls back to the default.
+EMPTY_MEANS = {
+    "JWT_SSO_COOKIE_NAME": "cookie login off",
+    "JWT_SSO_COOKIE_DOMAIN": "host-only cookie",
+    "JWT_SSO_TOKEN_PARAM": "URL login off",
+    "SSO_SIGNING_KEY": "key derived from SECRET_KEY",
+    "SSO_PREVIOUS_SIGNING_KEYS": "no previous keys",
+    "SSO_FRAME_ANCESTORS": "no frame-ancestors header",
+}
+
+IMAGE_ONLY = {option.name for option in IMAGE_OPTIONS}
+PACKAGE_OPTIONS = [option.name for option in OPTIONS]
+
+
+def invalid_cases(names: list[str]) -> list[tuple[str, str, str]]:
+    """(variable, what is wrong, value) for every variable in ``names``."""
+    cases = []
+    for name in names:
+        wrong_type, out_of_range = BAD_VALUES[name]
+        cases += [(name, "wrong type", wrong_type), (name, "out of range", out_of_range)]
+        if name not in EMPTY_MEANS:
+            cases.append((name, "empty", ""))
+    return cases
+
+
+def every_variable() -> list[str]:
+    """Every variable the image validates: the package's options and the image's own."""
+    names = PACKAGE_OPTIONS + [option.name for option in IMAGE_OPTIONS]
+    missing = set(names) - set(BAD_VALUES)
+    assert not missing, f"no bad values listed for {sorted(missing)}"
+    return names

@@ -1,0 +1,128 @@
+"""The hostile-token corpus against the running image, by cookie, URL and /api/sso/login.
+
+For every token and transport, with bob's session and without one: the answer is not a
+5xx, it logs no one in, and the session is what it was. The result table goes to
+test-output/e2e/hostile-tokens.md; the container's log is scanned for tokens as always.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio
+from hostile_tokens import corpus, keys_for
+
+pytestmark = pytest.mark.e2e
+
+SECRET_KEY = "hostile-tokens-e2e-secret-key-0123456789abcdef0123"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
+TRANSPORTS = ("cookie", "url", "login view")
+
+
+@pytest.fixture(scope="module")
+def label_studio(start_label_studio: Any) -> Iterator[LabelStudio]:
+    server = start_label_studio({"SECRET_KEY": SECRET_KEY})
+    server.exec_python(USERS_SCRIPT)
+    yield server
+
+
+def label_studio_tokens(server: LabelStudio) -> dict[str, str]:
+    """A Personal Access Token's refresh and access tokens, then a revoked refresh token."""
+    legacy = {"Authorization": f"Token {ADMIN_TOKEN}"}
+    refresh = requests.post(f"{server.url}/api/token/", headers=legacy, timeout=30).json()["token"]
+    access = requests.post(f"{server.url}/api/token/refresh/", json={"refresh": refresh}, timeout=30).json()
+    revoked = requests.post(
+        f"{server.url}/api/token/blacklist/", json={"refresh": refresh}, headers=legacy, timeout=30
+    )
+    assert revoked.status_code in (200, 204), revoked.text
+    refused = requests.post(f"{server.url}/api/token/refresh/", json={"refresh": refresh}, timeout=30)
+    assert refused.status_code == 401  # Label Studio itself no longer takes it
+    return {
+        "Label Studio access token": access["access"],
+        "Label Studio refresh token (revoked)": refresh,
+    }
+
+
+def bob_session(server: LabelStudio) -> requests.Session:
+    token = server.issue("bob@example.com").json()["token"]
+    browser = requests.Session()
+    browser.get(f"{server.url}/api/sso/login", params={"token": token}, timeout=30)
+    assert whoami(server, browser) == "bob@example.com"
+    return browser
+
+
+def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
+    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=30)
+    return response.json()["email"] if response.status_code == 200 else None
+
+
+def send(server: LabelStudio, browser: requests.Session, transport: str, token: str) -> requests.Response:
+    if transport == "url":
+        return browser.get(
+            f"{server.url}/projects/", params={"token": token}, allow_redirects=False, timeout=30
+        )
+    if transport == "login view":
+        return browser.get(
+            f"{server.url}/api/sso/login", params={"token": token}, allow_redirects=False, timeout=30
+        )
+    # A cookie header cannot carry control or non-ASCII characters: those go percent-encoded.
+    value = token if token.isascii() and token.isprintable() and " " not in token else quote(token)
+    cookies = "; ".join(f"{name}={morsel}" for name, morsel in browser.cookies.items())
+    header = f"{cookies}; ls_auth_token={value}" if cookies else f"ls_auth_token={value}"
+    return requests.get(
+        f"{server.url}/projects/", headers={"Cookie": header}, allow_redirects=False, timeout=30
+    )
+
+
+def test_no_hostile_token_is_accepted_answers_5xx_or_changes_a_session(label_studio: LabelStudio) -> None:
+    alice_id = int(
+        label_studio.exec_python(
+            "from users.models import User; print('ID', User.objects.get(email='alice@example.com').pk)"
+        ).split("ID ")[-1]
+    )
+    tokens = {
+        **corpus(keys_for(SECRET_KEY), alice_id, "alice@example.com"),
+        **label_studio_tokens(label_studio),
+    }
+    assert len(tokens) >= 60
+    rows, totals = [], Counter()
+    bob = bob_session(label_studio)  # one session through it all: any change to it is caught
+    for name, token in tokens.items():
+        for transport in TRANSPORTS:
+            for who, browser in (("bob", bob), ("anonymous", requests.Session())):
+                before = whoami(label_studio, browser)
+                response = send(label_studio, browser, transport, token)
+                reason = response.headers.get("X-Label-Studio-SSO", "-")
+                accepted = reason in ("logged-in", "already-logged-in")
+                changed = whoami(label_studio, browser) != before
+                totals.update(
+                    sent=1, accepted=accepted, server_error=response.status_code >= 500, changed=changed
+                )
+                rows.append((name, transport, who, response.status_code, reason, accepted, changed))
+    _write_table(rows, totals, len(tokens))
+    assert (totals["accepted"], totals["server_error"], totals["changed"]) == (0, 0, 0), json.dumps(
+        [row for row in rows if row[5] or row[6] or row[3] >= 500]
+    )
+    assert totals["sent"] == len(tokens) * len(TRANSPORTS) * 2
+
+
+def _write_table(rows: list[tuple[Any, ...]], totals: Counter, tokens: int) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"# Hostile tokens against the image: {tokens} tokens, {len(TRANSPORTS)} transports, 2 sessions each",
+        "",
+        f"sent {totals['sent']}, accepted {totals['accepted']}, 5xx {totals['server_error']}, "
+        f"session changed {totals['changed']}",
+        "",
+        "| token | transport | session | status | X-Label-Studio-SSO | accepted | session changed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {' | '.join(str(cell) for cell in row)} |" for row in rows]
+    (OUTPUT / "hostile-tokens.md").write_text("\n".join(lines) + "\n")

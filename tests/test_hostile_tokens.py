@@ -1,0 +1,58 @@
+"""Every token of the hostile corpus, by every transport, in-process: none logs anyone in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from hostile_tokens import corpus, keys_for
+from sso_support import TEST_SECRET_KEY, logged_in_browser, personal_access_tokens, whoami
+
+from label_studio_sso.exceptions import TokenRejected
+from label_studio_sso.tokens import verify_login_token
+
+
+def label_studio_tokens(user: Any) -> dict[str, str]:
+    refresh, access = personal_access_tokens(user)
+    return {"Label Studio access token": access, "Label Studio refresh token": refresh}
+
+
+def test_the_corpus_is_large_and_generated() -> None:
+    tokens = corpus(keys_for(TEST_SECRET_KEY), 2, "alice@example.com")
+    assert len(tokens) >= 60
+    assert len(tokens["4 KiB + 1 bytes"]) == 4097
+
+
+def test_no_hostile_token_passes_verification_except_those_the_login_refuses(alice: Any) -> None:
+    """Correctly signed ones may verify; they must then fail on the user (checked below)."""
+    signed_by_us_for_a_missing_user = {"user does not exist"}
+    for name, token in corpus(keys_for(TEST_SECRET_KEY), alice.pk, alice.email).items():
+        if name in signed_by_us_for_a_missing_user:
+            continue
+        with pytest.raises(TokenRejected):
+            verify_login_token(token)
+            pytest.fail(f"verified: {name}")
+
+
+@pytest.mark.parametrize("transport", ["cookie", "url", "login view"])
+def test_no_hostile_token_logs_in_or_changes_a_session(transport: str, alice: Any, make_user: Any) -> None:
+    make_user("bob@example.com")
+    tokens = {**corpus(keys_for(TEST_SECRET_KEY), alice.pk, alice.email), **label_studio_tokens(alice)}
+    bob = logged_in_browser("bob@example.com", "Member-password-123")
+    for name, token in tokens.items():
+        for browser in (bob, Client()):
+            before = whoami(browser)
+            response = send(browser, transport, token)
+            assert response.status_code < 500, (name, response.status_code)
+            assert response.get("X-Label-Studio-SSO") not in ("logged-in", "already-logged-in"), name
+            assert whoami(browser) == before, name
+
+
+def send(browser: Client, transport: str, token: str) -> Any:
+    if transport == "cookie":
+        browser.cookies["ls_auth_token"] = token
+        return browser.get("/projects/")
+    if transport == "url":
+        return browser.get("/projects/", {"token": token})
+    return browser.get("/api/sso/login", {"token": token})
