@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import invalid_settings, sso_settings
+from .conf import RATE_LIMIT_CACHE, RATE_LIMIT_TABLE, invalid_settings, sso_settings
 from .keys import derive_key
 from .token_login import BACKEND_PATH
 
@@ -100,3 +100,19 @@ def _enabled(name: str) -> bool:
         return bool(getattr(sso_settings, name))
     except ImproperlyConfigured:  # reported by E001
         return False
+
+
+@register()
+def check_rate_limit_store(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W002: without a shared cache the rate limit is per process (N workers: N times it)."""
+    if RATE_LIMIT_CACHE in settings.CACHES:
+        return []
+    message = (
+        f"CACHES has no {RATE_LIMIT_CACHE!r} entry: the token API's rate limit is kept in the "
+        "default cache, which is per process unless you configured a shared one."
+    )
+    hint = (
+        f"Add CACHES[{RATE_LIMIT_CACHE!r}] = {{'BACKEND': 'django.core.cache.backends.db.DatabaseCache', "
+        f"'LOCATION': {RATE_LIMIT_TABLE!r}}} (the table is created by this app's migrations)."
+    )
+    return [Warning(message, hint=hint, id="label_studio_sso.W002")]

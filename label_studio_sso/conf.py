@@ -210,6 +210,10 @@ class Option:
             raise InvalidSetting(self.name, value, self.allowed, secret=self.secret) from error
 
 
+# The cache alias the token API's rate limit uses, and the table behind it (models.py).
+RATE_LIMIT_CACHE = "label_studio_sso"
+RATE_LIMIT_TABLE = "label_studio_sso_rate_limit"
+
 OPTIONS: tuple[Option, ...] = (
     Option(
         "JWT_SSO_COOKIE_NAME",

@@ -13,8 +13,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.http.request import RawPostDataException
@@ -31,7 +33,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import audit
 from .accounts import refusal_reason
-from .conf import sso_settings
+from .body_limit import MAX_BODY_BYTES, declared_length
+from .conf import RATE_LIMIT_CACHE, sso_settings
 from .exceptions import STATUS_BY_CODE, ApiError, ErrorCode, Reason
 from .outage import RETRY_AFTER_SECONDS
 from .redirects import LOGIN_TOKEN_PARAM, is_safe_relative_path, login_url, public_origin
@@ -40,8 +43,6 @@ from .token_login import log_in_with_token
 from .tokens import issue_login_token
 
 logger = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 16 * 1024
 
 
 # --- the token API ---------------------------------------------------------------------
@@ -82,9 +83,17 @@ class IsSsoIssuer(BasePermission):
 
 
 class IssuerRateThrottle(UserRateThrottle):
-    """SSO_RATE_LIMIT token requests per issuing user, through DRF's throttling."""
+    """SSO_RATE_LIMIT token requests per issuing user, through DRF's throttling.
+
+    The history lives in the RATE_LIMIT_CACHE cache (the overlay makes it a database
+    cache, shared by every worker and replica); without it, in Django's default cache.
+    """
 
     scope = "sso_token"
+
+    @property
+    def cache(self) -> Any:  # DRF reads self.cache
+        return caches[RATE_LIMIT_CACHE] if RATE_LIMIT_CACHE in settings.CACHES else caches["default"]
 
     def get_rate(self) -> str:
         return sso_settings.SSO_RATE_LIMIT
@@ -156,11 +165,7 @@ def parse_token_request(request: Request) -> TokenRequest:
         raise ApiError(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON (Content-Type: application/json)."
         )
-    try:
-        declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:  # Django reads no more than CONTENT_LENGTH, so this bounds the body
+    if declared_length(django_request) > MAX_BODY_BYTES:  # Django reads no more than CONTENT_LENGTH
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
     try:
         raw = django_request.body

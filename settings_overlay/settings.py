@@ -7,7 +7,7 @@ the SSO_* / JWT_SSO_* environment variables through the package's own validation
 
 import os
 
-from label_studio_sso.conf import read_environment
+from label_studio_sso.conf import RATE_LIMIT_CACHE, RATE_LIMIT_TABLE, read_environment
 from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_settings_importable
 
 apply_quiet_defaults()
@@ -23,6 +23,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "label_studio_sso"]  # noqa: F405
 
 _after_auth = MIDDLEWARE.index(_AUTH_MIDDLEWARE) + 1  # noqa: F405
 MIDDLEWARE = [
+    "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",  # before anything reads a body
     "label_studio_sso.framing.FrameAncestorsMiddleware",
     *MIDDLEWARE[:_after_auth],  # noqa: F405
     "label_studio_sso.cross_origin.CrossOriginWriteMiddleware",
@@ -33,6 +34,17 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "label_studio_sso.backends.JWTAuthenticationBackend"]  # noqa: F405
 
 ROOT_URLCONF = "settings_overlay.urls"
+
+# The token API's rate limit, shared by every worker and replica through the database
+# (Label Studio's own cache stays as it is: per process).
+CACHES = {
+    **globals().get("CACHES", {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}),
+    RATE_LIMIT_CACHE: {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": RATE_LIMIT_TABLE,
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
 
 LOGGING["filters"] = {  # noqa: F405
     **LOGGING.get("filters", {}),  # noqa: F405

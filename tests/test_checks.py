@@ -102,3 +102,16 @@ def test_every_setting_with_a_bad_value_is_a_system_check_error_naming_it(
 def test_an_empty_value_is_valid_where_it_is_documented(name: str) -> None:
     with override_settings(**{name: ""}):
         assert checks.check_setting_values() == []
+
+
+def test_the_overlay_shares_the_rate_limit_through_the_database() -> None:
+    assert settings.CACHES["label_studio_sso"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert checks.check_rate_limit_store() == []
+
+
+def test_without_a_shared_rate_limit_cache_a_warning_says_how_to_add_one() -> None:
+    caches = {name: value for name, value in settings.CACHES.items() if name != "label_studio_sso"}
+    with override_settings(CACHES=caches):
+        (warning,) = checks.check_rate_limit_store()
+    assert warning.id == "label_studio_sso.W002"
+    assert "django.core.cache.backends.db.DatabaseCache" in warning.hint

@@ -15,6 +15,7 @@ from settings_overlay.label_studio_import import apply_quiet_defaults, label_stu
 
 OURS = {
     "label_studio_sso",
+    "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",
     "label_studio_sso.framing.FrameAncestorsMiddleware",
     "label_studio_sso.cross_origin.CrossOriginWriteMiddleware",
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
@@ -64,7 +65,10 @@ def test_the_overlay_adds_only_our_pieces_to_label_studios_own_settings(tmp_path
 def test_our_middleware_sits_right_after_djangos_authentication_middleware() -> None:
     middleware = settings.MIDDLEWARE
     auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-    assert middleware[0] == "label_studio_sso.framing.FrameAncestorsMiddleware"
+    assert middleware[:2] == [
+        "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",
+        "label_studio_sso.framing.FrameAncestorsMiddleware",
+    ]
     assert middleware[auth + 1 : auth + 3] == [
         "label_studio_sso.cross_origin.CrossOriginWriteMiddleware",
         "label_studio_sso.middleware.JWTAutoLoginMiddleware",

@@ -368,3 +368,13 @@ def test_the_api_credential_wrapper_passes_the_authenticate_header_through(rf: A
     request = Request(rf.post("/api/sso/token"))
     assert ApiCredentialOnly(SessionAuthentication()).authenticate_header(request) is None
     assert JsonOnly().select_parser(request, []) is None
+
+
+@override_settings(SSO_RATE_LIMIT="2/m")
+def test_the_rate_limit_history_is_kept_in_the_shared_database_table(
+    api: Any, owner_token: str, alice: Any
+) -> None:
+    from label_studio_sso.models import RateLimitRecord
+
+    assert api({"email": "alice@example.com"}, auth=f"Token {owner_token}").status_code == 200
+    assert RateLimitRecord.objects.filter(cache_key__contains="sso_token").count() == 1

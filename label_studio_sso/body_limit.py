@@ -1,0 +1,55 @@
+"""Refuse an oversized token API request before anything reads its body.
+
+Label Studio's own ContextLogMiddleware reads every request body (up to Django's
+250 MiB DATA_UPLOAD_MAX_MEMORY_SIZE) before any view runs, so the token API's cap in
+the view alone would come after the whole body was received. This middleware goes
+first in MIDDLEWARE and answers 413 from the declared Content-Length, unread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.urls import NoReverseMatch, reverse
+
+from .exceptions import STATUS_BY_CODE, ErrorCode
+from .responses import mark_token_response
+
+MAX_BODY_BYTES = 16 * 1024
+
+
+class TokenApiBodyLimitMiddleware:
+    """413 for a token API request that declares more than MAX_BODY_BYTES."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if declared_length(request) > MAX_BODY_BYTES and _is_token_api(request):
+            response = JsonResponse(
+                {
+                    "error": f"The body must be at most {MAX_BODY_BYTES} bytes.",
+                    "error_code": ErrorCode.PAYLOAD_TOO_LARGE,
+                },
+                status=STATUS_BY_CODE[ErrorCode.PAYLOAD_TOO_LARGE],
+            )
+            response["Connection"] = "close"  # the unread rest of the body must not be parsed as a request
+            return mark_token_response(response)
+        return self.get_response(request)
+
+
+def declared_length(request: HttpRequest) -> int:
+    """The Content-Length the client declared; 0 when absent or not a number."""
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _is_token_api(request: HttpRequest) -> bool:
+    try:
+        token_path = reverse("label_studio_sso:token")
+    except NoReverseMatch:
+        return False
+    return request.path.rstrip("/") == token_path.rstrip("/")
