@@ -18,7 +18,7 @@ control_socket_disable = True  # two servers on one machine must not share ~/.gu
 accesslog = "-"
 errorlog = "-"
 # %(U)s is the path without the query string; %(r)s (the full request line) would log tokens.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus "%(a)s"'
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D)sus "%(a)s" worker=%(p)s'
 
 # TLS, for cross-site embedding (SameSite=None cookies need HTTPS) without a proxy in front.
 certfile = os.environ.get("TLS_CERT_FILE") or None
