@@ -15,7 +15,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import server_error as django_server_error
 
-from .exceptions import STATUS_BY_CODE, ErrorCode
+from .exceptions import STATUS_BY_CODE, ErrorCode, Reason
+from .responses import mark_token_response
 
 logger = logging.getLogger(__name__)
 
@@ -44,4 +45,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
             content_type="text/plain",
         )
     response["Retry-After"] = RETRY_AFTER_SECONDS
-    return response
+    # The request may carry a login token (?token=, the cookie): nothing of it is cached or
+    # passed on in a Referer, as for every response that carries or consumes one.
+    return mark_token_response(response, Reason.DATABASE_UNAVAILABLE)

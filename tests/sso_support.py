@@ -155,10 +155,7 @@ class PostgresServer:
         os.chown(password_file, account.pw_uid, account.pw_gid)
         self._as_postgres([str(self.BIN / "initdb"), "-D", str(self.directory / "data"), "-U", "postgres",
                            "--auth=scram-sha-256", f"--pwfile={password_file}"])  # fmt: skip
-        self._as_postgres([str(self.BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-l",
-                           str(self.directory / "log"), "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                           f"-c unix_socket_directories={self.directory} " + self.THROWAWAY,
-                           "start"])  # fmt: skip
+        self.resume()
 
     def _as_postgres(self, command: list[str]) -> None:
         subprocess.run(
@@ -176,8 +173,27 @@ class PostgresServer:
             "POSTGRE_PASSWORD": self.PASSWORD,
         }
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """Stop the server, keeping its data: an outage."""
         self._as_postgres(
             [str(self.BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "fast", "stop"]
         )
+
+    def resume(self) -> None:
+        """Start it again on the same port and data, as after an outage."""
+        self._as_postgres([str(self.BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-l",
+                           str(self.directory / "log"), "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} "
+                           f"-c unix_socket_directories={self.directory} " + self.THROWAWAY,
+                           "start"])  # fmt: skip
+
+    def query(self, sql: str, *parameters: object) -> list[tuple[object, ...]]:
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", password=self.PASSWORD, autocommit=True
+        ) as connection:
+            return connection.execute(sql, parameters).fetchall()
+
+    def stop(self) -> None:
+        self.pause()
         shutil.rmtree(self.directory, ignore_errors=True)

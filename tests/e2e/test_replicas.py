@@ -3,22 +3,46 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import jwt
 import pytest
 import requests
 from e2e_support import LabelStudio, assert_no_token_in
+from hostile_tokens import assemble, claims, keys_for
 
 pytestmark = pytest.mark.e2e
 
 SHARED_SECRET = "a-secret-key-shared-by-both-replicas-0123456789abcdef"
+PARALLEL = 200
+USERS = 50
+TOKENS_PER_USER = 10
+MANY_USERS_SCRIPT = f"""
+from organizations.models import Organization
+from users.models import User
+organization = Organization.objects.first()
+for number in range({USERS}):
+    email = f"user{{number:02d}}@example.com"
+    if not User.objects.filter(email=email).exists():
+        user = User.objects.create_user(email=email, password="Member-password-123")
+        user.active_organization = organization
+        user.save()
+        organization.add_user(user)
+"""
 
 
 @pytest.fixture(scope="module")
 def replicas(start_label_studio: Any, postgres: Any) -> Iterator[tuple[LabelStudio, LabelStudio]]:
     """Two containers started at the same moment on one fresh PostgreSQL database."""
-    env = {**postgres.environment(), "SECRET_KEY": SHARED_SECRET, "DB_WAIT_TIMEOUT": "30"}
+    env = {
+        **postgres.environment(),
+        "SECRET_KEY": SHARED_SECRET,
+        "DB_WAIT_TIMEOUT": "30",
+        "SSO_RATE_LIMIT": "999999/m",  # hundreds of tokens from one issuer below
+    }
     first = start_label_studio(env, sqlite=False, wait=False)
     second = start_label_studio(env, sqlite=False, wait=False)
     first.wait_until_healthy(timeout=600)  # the first start migrates PostgreSQL from scratch
@@ -36,7 +60,7 @@ def test_both_replicas_migrated_one_at_a_time(replicas: tuple[LabelStudio, Label
 
 
 def test_a_token_sent_to_both_replicas_at_once_logs_in_exactly_once(
-    replicas: tuple[LabelStudio, LabelStudio],
+    replicas: tuple[LabelStudio, LabelStudio], postgres: Any
 ) -> None:
     first = replicas[0]
     response = first.issue("admin@example.com")
@@ -44,20 +68,22 @@ def test_a_token_sent_to_both_replicas_at_once_logs_in_exactly_once(
     token = response.json()["token"]
     first.tokens.append(token)
     outcomes: list[str] = []
-    start = threading.Barrier(8)
+    start = threading.Barrier(PARALLEL)
 
     def redeem(server: LabelStudio) -> None:
         start.wait()
         answer = requests.get(f"{server.url}/api/sso/login?token={token}", allow_redirects=False, timeout=60)
         outcomes.append(answer.headers["X-Label-Studio-SSO"])
 
-    threads = [threading.Thread(target=redeem, args=(replicas[index % 2],)) for index in range(8)]
+    threads = [threading.Thread(target=redeem, args=(replicas[index % 2],)) for index in range(PARALLEL)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
-    assert sorted(outcomes) == ["logged-in"] + ["replayed"] * 7
+    assert sorted(outcomes) == ["logged-in"] + ["replayed"] * (PARALLEL - 1)
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    assert redeemed_rows(postgres, jti) == 1
 
 
 def test_a_session_from_one_replica_works_on_the_other(replicas: tuple[LabelStudio, LabelStudio]) -> None:
@@ -71,3 +97,132 @@ def test_a_session_from_one_replica_works_on_the_other(replicas: tuple[LabelStud
 
     assert on_second.status_code == 200
     assert on_second.json()["email"] == "admin@example.com"
+
+
+def redeemed_rows(postgres: Any, jti: str) -> int:
+    return postgres.query("SELECT count(*) FROM label_studio_sso_redeemedtoken WHERE jti = %s", jti)[0][0]
+
+
+def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
+    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=60)
+    return response.json()["email"] if response.status_code == 200 else None
+
+
+def test_500_tokens_for_50_users_issued_and_redeemed_at_once_land_everyone_as_themselves(
+    replicas: tuple[LabelStudio, LabelStudio],
+) -> None:
+    replicas[0].exec_python(MANY_USERS_SCRIPT)
+    emails = [f"user{number:02d}@example.com" for number in range(USERS)] * TOKENS_PER_USER
+
+    def issue(index_email: tuple[int, str]) -> tuple[str, str]:
+        index, email = index_email
+        response = replicas[index % 2].issue(email)
+        assert response.status_code == 200, response.text
+        return email, response.json()["token"]
+
+    def land(index_issued: tuple[int, tuple[str, str]]) -> tuple[str, str | None]:
+        index, (email, token) = index_issued
+        browser = requests.Session()
+        login = browser.get(
+            f"{replicas[index % 2].url}/api/sso/login",
+            params={"token": token},
+            allow_redirects=False,
+            timeout=60,
+        )
+        assert login.headers["X-Label-Studio-SSO"] == "logged-in", (email, login.headers)
+        return email, whoami(replicas[(index + 1) % 2], browser)  # checked on the other replica
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        issued = list(pool.map(issue, enumerate(emails)))
+        landed = list(pool.map(land, enumerate(issued)))
+    assert len(issued) == USERS * TOKENS_PER_USER == 500
+    assert [email for email, seen in landed if seen != email] == []
+
+
+def test_clock_skew_between_replicas_within_the_tolerance_is_accepted_beyond_it_refused(
+    replicas: tuple[LabelStudio, LabelStudio],
+) -> None:
+    """A token minted by a replica whose clock runs ahead (or behind) of the verifying one.
+
+    Containers share the host's clock, so the other replica's clock is played by minting
+    with its key and a shifted time: SSO_CLOCK_SKEW is 30 s by default.
+    """
+    keys = keys_for(SHARED_SECRET)
+    user_id = int(
+        replicas[0]
+        .exec_python(
+            "from users.models import User; print('ID', User.objects.get(email='admin@example.com').pk)"
+        )
+        .split("ID ")[-1]
+    )
+    header = {"alg": "HS256", "typ": "JWT", "kid": keys.kid}
+
+    def minted_with_clock(offset: int) -> str:
+        now = int(time.time()) + offset
+        return assemble(
+            header, claims(user_id, "admin@example.com", iat=now, nbf=now, exp=now + 60), keys.secret
+        )
+
+    def outcome(token: str) -> str:
+        answer = requests.get(
+            f"{replicas[1].url}/api/sso/login", params={"token": token}, allow_redirects=False, timeout=30
+        )
+        return answer.headers["X-Label-Studio-SSO"]
+
+    assert outcome(minted_with_clock(+20)) == "logged-in"  # 20 s ahead
+    assert outcome(minted_with_clock(-75)) == "logged-in"  # 75 s behind: expired 15 s ago, within 30 s
+    assert outcome(minted_with_clock(+90)) == "not-yet-valid"
+    assert outcome(minted_with_clock(-120)) == "expired"
+
+
+def test_a_replica_killed_mid_flow_leaves_the_other_serving_its_sessions_and_tokens(
+    replicas: tuple[LabelStudio, LabelStudio], start_label_studio: Any, postgres: Any
+) -> None:
+    env = {**postgres.environment(), "SECRET_KEY": SHARED_SECRET, "SSO_RATE_LIMIT": "999999/m"}
+    doomed = start_label_studio(env, sqlite=False)
+    browser = requests.Session()
+    browser.get(
+        f"{doomed.url}/api/sso/login", params={"token": doomed.issue("user01@example.com").json()["token"]}
+    )
+    pending = doomed.issue("user02@example.com").json()["token"]  # issued, not yet spent
+
+    doomed.container.get_wrapped_container().kill()
+
+    assert whoami(replicas[0], browser) == "user01@example.com"
+    other = requests.Session()
+    other.get(f"{replicas[0].url}/api/sso/login", params={"token": pending}, timeout=30)
+    assert whoami(replicas[0], other) == "user02@example.com"
+
+
+def test_a_database_outage_answers_503_writes_nothing_and_recovers_without_a_restart(
+    replicas: tuple[LabelStudio, LabelStudio], postgres: Any
+) -> None:
+    server = replicas[0]
+    token = server.issue("user03@example.com").json()["token"]
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    postgres.pause()
+    try:
+        issued = server.issue("user03@example.com")
+        browser = requests.Session()
+        login = browser.get(
+            f"{server.url}/api/sso/login", params={"token": token}, allow_redirects=False, timeout=60
+        )
+        by_url = requests.get(
+            f"{server.url}/projects/", params={"token": token}, allow_redirects=False, timeout=60
+        )
+    finally:
+        postgres.resume()
+    assert (issued.status_code, issued.json()["error_code"]) == (503, "DATABASE_UNAVAILABLE")
+    assert issued.headers["Retry-After"]
+    for answer in (login, by_url):  # Label Studio's middleware may meet the outage before ours
+        assert answer.status_code in (302, 503), answer.status_code
+        assert answer.headers.get("X-Label-Studio-SSO") == "database-unavailable"
+        assert answer.headers["Cache-Control"] == "no-store"
+    assert redeemed_rows(postgres, jti) == 0  # nothing half-written
+    deadline = time.monotonic() + 30
+    while server.issue("user03@example.com").status_code != 200:  # stale connections are dropped, not fatal
+        assert time.monotonic() < deadline, "no recovery within 30 s of the database coming back"
+        time.sleep(1)
+    assert whoami(server, browser) is None  # the outage logged no one in
+    assert browser.get(f"{server.url}/api/sso/login", params={"token": token}, timeout=60).ok
+    assert whoami(server, browser) == "user03@example.com"  # the token was not spent by the outage
