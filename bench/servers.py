@@ -20,6 +20,9 @@ from pathlib import Path
 from .measure import request
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from sso_support import BASE_ENV, migrated_template  # noqa: E402  (the tests' quiet env and cached template)
+
 SECRET_KEY = "bench-secret-key-shared-by-both-servers-0123456789abcdef"
 OWNER = ("owner@example.com", "Owner-password-123")
 MEMBER = ("alice@example.com", "Member-password-123")
@@ -30,13 +33,8 @@ SETTINGS = {"vanilla": "core.settings.label_studio", "sso": "settings_overlay.se
 # Nothing phones home; the token API's per-issuer limit is lifted so it measures the API,
 # not the throttle (the limit itself answers 429 in microseconds).
 ENVIRONMENT = {
+    **{name: value for name, value in BASE_ENV.items() if name != "DJANGO_SETTINGS_MODULE"},
     "SECRET_KEY": SECRET_KEY,
-    "SENTRY_DSN": "",
-    "FRONTEND_SENTRY_DSN": "",
-    "LATEST_VERSION_CHECK": "false",
-    "COLLECT_ANALYTICS": "false",
-    "LOG_LEVEL": "WARNING",
-    "DEBUG": "false",
     "SSO_RATE_LIMIT": "100000/s",
 }
 
@@ -68,9 +66,6 @@ def label_studio_directory() -> Path:
 
 def prepared_database(workdir: Path) -> Path:
     """A migrated database with a staff owner (legacy token), alice and ten projects."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from sso_support import migrated_template  # the test suite's cached migrated template
-
     data_dir = workdir / "prepared"
     data_dir.mkdir()
     shutil.copyfile(migrated_template(), data_dir / "label_studio.sqlite3")
