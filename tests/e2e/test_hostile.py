@@ -34,19 +34,20 @@ def label_studio(start_label_studio: Any) -> Iterator[LabelStudio]:
 
 
 def label_studio_tokens(server: LabelStudio) -> dict[str, str]:
-    """A Personal Access Token's refresh and access tokens, then a revoked refresh token."""
+    """A Personal Access Token's access and refresh tokens, and a refresh token it revoked."""
     legacy = {"Authorization": f"Token {ADMIN_TOKEN}"}
-    refresh = requests.post(f"{server.url}/api/token/", headers=legacy, timeout=30).json()["token"]
-    access = requests.post(f"{server.url}/api/token/refresh/", json={"refresh": refresh}, timeout=30).json()
-    revoked = requests.post(
-        f"{server.url}/api/token/blacklist/", json={"refresh": refresh}, headers=legacy, timeout=30
+    revoked = requests.post(f"{server.url}/api/token/", headers=legacy, timeout=30).json()["token"]
+    access = requests.post(f"{server.url}/api/token/refresh/", json={"refresh": revoked}, timeout=30).json()
+    rotated = requests.post(
+        f"{server.url}/api/token/rotate/", json={"refresh": revoked}, headers=legacy, timeout=30
     )
-    assert revoked.status_code in (200, 204), revoked.text
-    refused = requests.post(f"{server.url}/api/token/refresh/", json={"refresh": refresh}, timeout=30)
-    assert refused.status_code == 401  # Label Studio itself no longer takes it
+    assert rotated.status_code == 200, rotated.text
+    refused = requests.post(f"{server.url}/api/token/refresh/", json={"refresh": revoked}, timeout=30)
+    assert refused.status_code == 401  # Label Studio itself no longer takes the old one
     return {
         "Label Studio access token": access["access"],
-        "Label Studio refresh token (revoked)": refresh,
+        "Label Studio refresh token": rotated.json()["refresh"],
+        "Label Studio refresh token (revoked)": revoked,
     }
 
 
