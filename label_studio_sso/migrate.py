@@ -1,15 +1,15 @@
 """Django's ``migrate`` for the image: one replica at a time on PostgreSQL.
 
-``python3 -m label_studio_sso.migrate`` (the entrypoint's migration step).
+Run by ``docker/serve.py`` (or ``python3 -m label_studio_sso.migrate``).
 
 Why not Label Studio's ``locked_migrate``: it waits for its advisory lock inside a
-transaction it keeps open for up to five minutes, then the waiting replica exits, and
-Label Studio's migrations build indexes with ``CREATE INDEX CONCURRENTLY``, which waits
-for older transactions to finish. Two replicas starting together on a fresh database
-were seen here to stall for those five minutes and lose one replica. This lock is a
-session-level advisory lock taken by short autocommit polls, so a waiting replica never
-holds a transaction open, and it waits (bounded by MIGRATE_LOCK_TIMEOUT) as long as a
-migration is really running. It uses Label Studio's lock id (``MIGRATE_LOCK_ID``,
+transaction it keeps open, and gives up after a fixed five minutes, exiting the
+replica; our CI lost a replica that way with two starting together on a fresh database.
+Label Studio's migrations also build indexes with ``CREATE INDEX CONCURRENTLY``, which
+waits for older transactions, so an open waiting transaction is best avoided. This lock
+is a session-level advisory lock taken by short autocommit polls, so a waiting replica
+never holds a transaction open, and it waits (bounded by MIGRATE_LOCK_TIMEOUT) as long
+as a migration is really running. It uses Label Studio's lock id (``MIGRATE_LOCK_ID``,
 default 1000), so it also excludes a ``locked_migrate`` started by hand.
 """
 
