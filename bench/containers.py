@@ -12,7 +12,7 @@ import time
 
 from .measure import request
 from .scenarios import Figure
-from .servers import ENVIRONMENT, REPO, _free_port
+from .servers import ENVIRONMENT, REPO, free_port
 
 MEGABYTE = 1_000_000
 
@@ -41,7 +41,7 @@ def image_size(image: str, base: str) -> Figure:
 
 def seconds_to_healthy(image: str) -> float:
     """``docker run`` on a fresh container until /health answers 200 on the published port."""
-    port = _free_port()
+    port = free_port()
     environment = [argument for name, value in ENVIRONMENT.items() for argument in ("-e", f"{name}={value}")]
     started = time.monotonic()
     container = subprocess.run(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from .measure import request
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from sso_support import BASE_ENV, migrated_template  # noqa: E402  (the tests' quiet env and cached template)
+from sso_support import BASE_ENV, free_port, migrated_template, stop_process_group  # noqa: E402  (the tests' quiet env and cached template)
 
 SECRET_KEY = "bench-secret-key-shared-by-both-servers-0123456789abcdef"
 OWNER = ("owner@example.com", "Owner-password-123")
@@ -102,7 +101,7 @@ class Server:
         shutil.copyfile(database, self.data_dir / "label_studio.sqlite3")
         self.database = self.data_dir / "label_studio.sqlite3"
         self.workers = workers
-        self.port = _free_port()
+        self.port = free_port()
         self.log = workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -137,13 +136,8 @@ class Server:
         raise RuntimeError(f"{self.name} not healthy after 180 s; see {self.log}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        if self.process:
+            stop_process_group(self.process, grace=30)
 
     def worker_rss_bytes(self) -> list[int]:
         """Resident set size of each gunicorn worker (the master's children)."""
@@ -157,11 +151,3 @@ def _rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

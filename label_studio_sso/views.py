@@ -165,6 +165,7 @@ def parse_token_request(request: Request) -> TokenRequest:
         raise ApiError(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON (Content-Type: application/json)."
         )
+    # TokenApiBodyLimitMiddleware answers first where installed; this holds where it is not.
     if declared_length(django_request) > MAX_BODY_BYTES:  # Django reads no more than CONTENT_LENGTH
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
     try:

@@ -104,6 +104,20 @@ def whoami(client: Any) -> str | None:
     return response.json()["email"] if response.status_code == 200 else None
 
 
+def stop_process_group(process: subprocess.Popen[bytes], grace: float = 20) -> None:
+    """SIGTERM a server started with start_new_session=True and its children; SIGKILL if slow."""
+    import signal
+
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     import socket

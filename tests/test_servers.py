@@ -7,7 +7,6 @@ login over HTTP with ``requests``, and checks the process's own output for token
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from sso_support import BASE_ENV, REPO, free_port, new_data_dir, wait_for_health
+from sso_support import BASE_ENV, REPO, free_port, new_data_dir, stop_process_group, wait_for_health
 
 from settings_overlay.label_studio_import import label_studio_directory
 
@@ -88,13 +87,7 @@ class Server:
         wait_for_health(self.url, timeout, lambda: self.process.poll() is None, self.output)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

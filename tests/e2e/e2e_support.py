@@ -121,6 +121,20 @@ class LabelStudio:
         )
 
 
+def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
+    """The email Label Studio's own API says ``browser``'s session belongs to, or None."""
+    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=60)
+    return response.json()["email"] if response.status_code == 200 else None
+
+
+def user_id_of(server: LabelStudio, email: str) -> int:
+    """A user's primary key, asked of the container's own Django."""
+    output = server.exec_python(
+        f"from users.models import User; print('ID', User.objects.get(email={email!r}).pk)"
+    )
+    return int(output.split("ID ")[-1])
+
+
 def assert_no_token_in(logs: str, tokens: list[str]) -> None:
     """No payload or signature of any issued token appears in the logs."""
     for token in tokens:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio
+from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, user_id_of, whoami
 from hostile_tokens import corpus, keys_for
 
 pytestmark = pytest.mark.e2e
@@ -59,11 +59,6 @@ def bob_session(server: LabelStudio) -> requests.Session:
     return browser
 
 
-def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
-    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=30)
-    return response.json()["email"] if response.status_code == 200 else None
-
-
 def send(server: LabelStudio, browser: requests.Session, transport: str, token: str) -> requests.Response:
     if transport == "url":
         return browser.get(
@@ -83,11 +78,7 @@ def send(server: LabelStudio, browser: requests.Session, transport: str, token: 
 
 
 def test_no_hostile_token_is_accepted_answers_5xx_or_changes_a_session(label_studio: LabelStudio) -> None:
-    alice_id = int(
-        label_studio.exec_python(
-            "from users.models import User; print('ID', User.objects.get(email='alice@example.com').pk)"
-        ).split("ID ")[-1]
-    )
+    alice_id = user_id_of(label_studio, "alice@example.com")
     tokens = {
         **corpus(keys_for(SECRET_KEY), alice_id, "alice@example.com"),
         **label_studio_tokens(label_studio),

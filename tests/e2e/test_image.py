@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in
+from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in, whoami
 
 from label_studio_sso.keys import derive_key
 
@@ -34,11 +34,6 @@ def issue(server: LabelStudio, email: str, **body: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     server.tokens.append(response.json()["token"])
     return response.json()
-
-
-def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
-    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=30)
-    return response.json()["email"] if response.status_code == 200 else None
 
 
 def inspect(image: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from e2e_support import LabelStudio, assert_no_token_in
+from e2e_support import LabelStudio, assert_no_token_in, user_id_of, whoami
 from hostile_tokens import assemble, claims, keys_for
 
 pytestmark = pytest.mark.e2e
@@ -103,11 +103,6 @@ def redeemed_rows(postgres: Any, jti: str) -> int:
     return postgres.query("SELECT count(*) FROM label_studio_sso_redeemedtoken WHERE jti = %s", jti)[0][0]
 
 
-def whoami(server: LabelStudio, browser: requests.Session) -> str | None:
-    response = browser.get(f"{server.url}/api/current-user/whoami", timeout=60)
-    return response.json()["email"] if response.status_code == 200 else None
-
-
 def test_500_tokens_for_50_users_issued_and_redeemed_at_once_land_everyone_as_themselves(
     replicas: tuple[LabelStudio, LabelStudio],
 ) -> None:
@@ -148,13 +143,7 @@ def test_clock_skew_between_replicas_within_the_tolerance_is_accepted_beyond_it_
     with its key and a shifted time: SSO_CLOCK_SKEW is 30 s by default.
     """
     keys = keys_for(SHARED_SECRET)
-    user_id = int(
-        replicas[0]
-        .exec_python(
-            "from users.models import User; print('ID', User.objects.get(email='admin@example.com').pk)"
-        )
-        .split("ID ")[-1]
-    )
+    user_id = user_id_of(replicas[0], "admin@example.com")
     header = {"alg": "HS256", "typ": "JWT", "kid": keys.kid}
 
     def minted_with_clock(offset: int) -> str:
