@@ -1,9 +1,15 @@
-"""Which Label Studio users may receive and redeem login tokens.
+"""Which Label Studio users may receive, redeem and issue login tokens, found how.
 
 Label Studio "deletes" a member by stamping ``deleted_at`` on their organization
 membership; the user row stays, still ``is_active``. Such users show as "Deleted" in
 its UI and must not get in through SSO, so a user needs ``is_active`` and at least one
 live membership.
+
+Emails are matched by one rule on every database: surrounding white space is ignored and
+the ASCII letters A-Z match their lower case; every other character must be the same
+code point. PostgreSQL's ``UPPER()`` folds non-ASCII letters by the database's locale
+(a dotless i, U+0131, becomes ``I``), so the database only narrows the candidates under the
+"C" collation and Python decides.
 """
 
 from __future__ import annotations
@@ -11,17 +17,107 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connections, router
+from django.db.models.functions import Collate, Upper
 
 from .exceptions import Reason
+
+MAX_CANDIDATES = 10
+SURROUNDING_SPACE = " \t\r\n"  # ASCII only: a no-break space is part of the address
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+REFUSAL_SENTENCES: dict[str, str] = {
+    Reason.USER_NOT_FOUND: "No Label Studio user has this email address.",
+    Reason.USER_AMBIGUOUS: "Several Label Studio users match this email address; use its exact case.",
+    Reason.USER_INACTIVE: "This Label Studio user is deactivated or was removed from its organization.",
+    Reason.USER_DELETED: "This Label Studio user is deactivated or was removed from its organization.",
+    Reason.USER_OUTRANKS_ISSUER: "Only a superuser may issue login tokens for a superuser.",
+}
+
+
+class UserRefused(Exception):
+    """No single user may be given a token for this email; ``reason`` is a Reason value."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def email_key(email: str) -> str:
+    """The form two emails share when they name the same account: ASCII case folded only."""
+    return email.strip(SURROUNDING_SPACE).translate(_ASCII_UPPER)
+
+
+def same_email(first: str | None, second: str | None) -> bool:
+    """True when both emails name the same account under the matching rule."""
+    return first is not None and second is not None and email_key(first) == email_key(second)
+
+
+def find_user_by_email(email: str) -> Any:
+    """The one user with this email (exact case wins among case variants), or UserRefused."""
+    key = email_key(email)
+    model = get_user_model()
+    email_field = model.get_email_field_name()
+    folded: Any = Upper(email_field)
+    if connections[router.db_for_read(model)].vendor == "postgresql":
+        folded = Upper(Collate(email_field, "C"))  # ASCII-only folding, whatever the locale
+    candidates = model._default_manager.annotate(_sso_email_key=folded).filter(_sso_email_key=key)
+    matches = [user for user in candidates[:MAX_CANDIDATES] if email_key(user.email or "") == key]
+    exact = [user for user in matches if user.email == email.strip(SURROUNDING_SPACE)]
+    if len(exact) == 1:
+        matches = exact
+    if not matches:
+        raise UserRefused(Reason.USER_NOT_FOUND)
+    if len(matches) > 1:
+        raise UserRefused(Reason.USER_AMBIGUOUS)
+    return matches[0]
 
 
 def refusal_reason(user: Any) -> str | None:
     """None if the user may log in, else Reason.USER_INACTIVE or Reason.USER_DELETED."""
     if not user.is_active:
         return Reason.USER_INACTIVE
-    if not apps.is_installed("organizations"):  # plain Django without Label Studio
+    if not _has_organizations():  # plain Django without Label Studio
         return None
-    membership = apps.get_model("organizations", "OrganizationMember")
-    if not membership.objects.filter(user=user, deleted_at__isnull=True).exists():
+    if not _live_memberships(user).exists():
         return Reason.USER_DELETED
     return None
+
+
+def issuer_refusal_reason(issuer: Any, user: Any) -> str | None:
+    """None if ``issuer`` may mint a login token for ``user``, else why not.
+
+    An issuer mints only for live members of an organization it is itself a live member
+    of; users who were never in one of its organizations are not revealed to it
+    (Reason.USER_NOT_FOUND). Only a superuser mints for a superuser
+    (Reason.USER_OUTRANKS_ISSUER): a token carries all of its user's power.
+    """
+    if _has_organizations():
+        issuer_organizations = _live_memberships(issuer).values("organization")
+        memberships = _memberships(user).filter(organization__in=issuer_organizations)
+        if not memberships.exists():
+            return Reason.USER_NOT_FOUND
+        reason = refusal_reason(user)
+        if reason is None and not memberships.filter(deleted_at__isnull=True).exists():
+            reason = Reason.USER_DELETED  # removed from the issuer's organization, live elsewhere
+    else:
+        reason = refusal_reason(user)
+    if reason is not None:
+        return reason
+    if user.is_superuser and not issuer.is_superuser:
+        return Reason.USER_OUTRANKS_ISSUER
+    return None
+
+
+def _has_organizations() -> bool:
+    return apps.is_installed("organizations")
+
+
+def _memberships(user: Any) -> Any:
+    return apps.get_model("organizations", "OrganizationMember").objects.filter(user=user)
+
+
+def _live_memberships(user: Any) -> Any:
+    return _memberships(user).filter(deleted_at__isnull=True)

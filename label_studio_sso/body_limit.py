@@ -1,9 +1,11 @@
-"""Refuse an oversized token API request before anything reads its body.
+"""Refuse an oversized or unframed token API request before anything reads its body.
 
 Label Studio's own ContextLogMiddleware reads every request body (up to Django's
 250 MiB DATA_UPLOAD_MAX_MEMORY_SIZE) before any view runs, so the token API's cap in
 the view alone would come after the whole body was received. This middleware goes
-first in MIDDLEWARE and answers 413 from the declared Content-Length, unread.
+first in MIDDLEWARE and answers 413 from the declared Content-Length, unread. A body
+sent chunked (Transfer-Encoding, no Content-Length) gets 411: Django reads no body
+without a length, so the view would otherwise see an empty one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .exceptions import STATUS_BY_CODE, ErrorCode
 from .responses import mark_token_response
 
 MAX_BODY_BYTES = 16 * 1024
+LENGTH_REQUIRED_MESSAGE = "Send the body with a Content-Length; chunked bodies are not read."
 
 
 class TokenApiBodyLimitMiddleware:
@@ -27,16 +30,21 @@ class TokenApiBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if declared_length(request) > MAX_BODY_BYTES and _is_token_api(request):
-            response = JsonResponse(
-                {
-                    "error": f"The body must be at most {MAX_BODY_BYTES} bytes.",
-                    "error_code": ErrorCode.PAYLOAD_TOO_LARGE,
-                },
-                status=STATUS_BY_CODE[ErrorCode.PAYLOAD_TOO_LARGE],
-            )
-            response["Connection"] = "close"  # the unread rest of the body must not be parsed as a request
-            return mark_token_response(response)
+            return _unread(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
+        if is_unframed(request) and _is_token_api(request):
+            return _unread(ErrorCode.LENGTH_REQUIRED, LENGTH_REQUIRED_MESSAGE)
         return self.get_response(request)
+
+
+def _unread(code: str, message: str) -> HttpResponseBase:
+    response = JsonResponse({"error": message, "error_code": code}, status=STATUS_BY_CODE[code])
+    response["Connection"] = "close"  # the unread body must not be parsed as the next request
+    return mark_token_response(response)
+
+
+def is_unframed(request: HttpRequest) -> bool:
+    """A body announced by Transfer-Encoding without a Content-Length (chunked)."""
+    return bool(request.META.get("HTTP_TRANSFER_ENCODING")) and not request.META.get("CONTENT_LENGTH")
 
 
 def declared_length(request: HttpRequest) -> int:

@@ -12,6 +12,7 @@ class Reason:
 
     LOGGED_IN = "logged-in"
     ALREADY_LOGGED_IN = "already-logged-in"
+    CONFIRMATION_REQUIRED = "confirmation-required"
     MISSING = "missing-token"
     AMBIGUOUS = "ambiguous-token"
     TOO_LARGE = "token-too-large"
@@ -30,16 +31,24 @@ class Reason:
     USER_NOT_FOUND = "user-not-found"
     USER_INACTIVE = "user-inactive"
     USER_DELETED = "user-deleted"
+    USER_AMBIGUOUS = "user-ambiguous"
+    USER_OUTRANKS_ISSUER = "user-outranks-issuer"
     REPLAYED = "replayed"
     DATABASE_UNAVAILABLE = "database-unavailable"
 
 
 class TokenRejected(Exception):
-    """A login token was refused; ``reason`` is one of Reason's values."""
+    """A login token was refused; ``reason`` is one of Reason's values.
 
-    def __init__(self, reason: str, user_id: int | None = None) -> None:
+    ``authentic`` says the token's signature verified: it was issued for this Label
+    Studio (and ``user_id`` names its user when readable), so it was refused for its use
+    (expired, replayed, user gone), not because someone made it up.
+    """
+
+    def __init__(self, reason: str, user_id: int | None = None, *, authentic: bool = False) -> None:
         self.reason = reason
         self.user_id = user_id
+        self.authentic = authentic
         super().__init__(reason)
 
 
@@ -52,7 +61,9 @@ class ErrorCode:
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     CROSS_ORIGIN_REFUSED = "CROSS_ORIGIN_REFUSED"
+    USER_OUTRANKS_ISSUER = "USER_OUTRANKS_ISSUER"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    LENGTH_REQUIRED = "LENGTH_REQUIRED"
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
@@ -70,7 +81,9 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.NOT_AUTHENTICATED: 401,
     ErrorCode.PERMISSION_DENIED: 403,
     ErrorCode.CROSS_ORIGIN_REFUSED: 403,
+    ErrorCode.USER_OUTRANKS_ISSUER: 403,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.LENGTH_REQUIRED: 411,
     ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,

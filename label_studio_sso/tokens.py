@@ -7,7 +7,6 @@ reason is all that leaves this module (no part of the token, no PyJWT message).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 import jwt
 
+from . import strict_json
 from .conf import sso_settings
 from .exceptions import Reason, TokenRejected
 from .keys import signing_key, verification_keys
@@ -28,6 +28,7 @@ MAX_TOKEN_BYTES = 4096
 MAX_LIFETIME = 86400  # the largest SSO_TOKEN_EXPIRY allowed
 
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_JWS_SHAPED = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # alg none: no signature
 _JTI = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ALLOWED_HEADER = frozenset({"alg", "typ", "kid"})
 
@@ -57,6 +58,15 @@ class LoginClaims:
 def fingerprint(jti: str) -> str:
     """A short hash of a token id, to correlate issuance and login in logs."""
     return hashlib.sha256(jti.encode("utf-8")).hexdigest()[:12]
+
+
+def could_be_login_token(value: str) -> bool:
+    """True for a value shaped like a signed JWT (three base64url parts).
+
+    Other values under the same parameter name are not ours: Label Studio's own invite
+    links carry its organization token as ``?token=`` on the sign-up page.
+    """
+    return _JWS_SHAPED.fullmatch(value) is not None
 
 
 def issue_login_token(user_id: int, email: str) -> IssuedToken:
@@ -95,29 +105,14 @@ def verify_login_token(raw: Any) -> LoginClaims:
 
 
 def _refuse_duplicate_members(raw: str) -> None:
-    """A header or payload naming a member twice is refused, whatever the signature.
-
-    JSON parsers disagree on which duplicate wins (Python keeps the last), so a token
-    another component reads differently must not be accepted here.
-    """
+    """A header or payload naming a member twice is refused, whatever the signature."""
     for segment in raw.split(".")[:2]:
         try:
-            json.loads(jwt.utils.base64url_decode(segment), object_pairs_hook=_unique_members)
-        except _DuplicateMember as error:
+            strict_json.loads(jwt.utils.base64url_decode(segment))
+        except strict_json.DuplicateMember as error:
             raise TokenRejected(Reason.MALFORMED) from error
         except (ValueError, RecursionError):
             pass  # not JSON at all: PyJWT refuses it next, with its own reason
-
-
-class _DuplicateMember(ValueError):
-    pass
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise _DuplicateMember
-    return members
 
 
 def _key_for(raw: str) -> bytes:
@@ -148,6 +143,15 @@ _REASON_BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
     (jwt.InvalidIssuedAtError, Reason.INVALID_CLAIM),
     (jwt.DecodeError, Reason.MALFORMED),
 )
+# PyJWT checks the signature first; these errors come after it, about an authentic token.
+_AFTER_SIGNATURE: tuple[type[Exception], ...] = (
+    jwt.ExpiredSignatureError,
+    jwt.ImmatureSignatureError,
+    jwt.InvalidAudienceError,
+    jwt.InvalidIssuerError,
+    jwt.MissingRequiredClaimError,
+    jwt.InvalidIssuedAtError,
+)
 
 
 def _decode(raw: str, secret: bytes) -> dict[str, Any]:
@@ -166,12 +170,33 @@ def _decode(raw: str, secret: bytes) -> dict[str, Any]:
             },
         )
     except jwt.PyJWTError as error:
+        authentic = isinstance(error, _AFTER_SIGNATURE)
+        user_id = _user_id_of_authentic(raw, secret) if authentic else None
         for error_type, reason in _REASON_BY_ERROR:
             if isinstance(error, error_type):
-                raise TokenRejected(reason) from error
+                raise TokenRejected(reason, user_id, authentic=authentic) from error
         raise TokenRejected(Reason.INVALID_CLAIM) from error
     except (OverflowError, TypeError, ValueError) as error:  # e.g. "exp": Infinity or a list
         raise TokenRejected(Reason.INVALID_CLAIM) from error
+
+
+def _user_id_of_authentic(raw: str, secret: bytes) -> int | None:
+    """The user id claim of a token whose signature verified but whose claims did not."""
+    try:
+        claims = jwt.decode(
+            raw,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False,
+                     "verify_iss": False, "require": []},
+        )  # fmt: skip
+    except (jwt.PyJWTError, OverflowError, TypeError, ValueError):
+        return None
+    return _int_or_none(claims.get(sso_settings.JWT_SSO_NATIVE_USER_ID_CLAIM))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if type(value) is int else None
 
 
 def _login_claims(claims: dict[str, Any]) -> LoginClaims:
@@ -190,10 +215,10 @@ def _login_claims(claims: dict[str, Any]) -> LoginClaims:
         or type(exp) is not int
         or type(claims["nbf"]) is not int
     ):
-        raise TokenRejected(Reason.INVALID_CLAIM)
+        raise TokenRejected(Reason.INVALID_CLAIM, _int_or_none(user_id), authentic=True)
     if iat > time.time() + sso_settings.SSO_CLOCK_SKEW:  # pragma: no cover  (PyJWT >= 2.10 refuses first)
-        raise TokenRejected(Reason.NOT_YET_VALID)
+        raise TokenRejected(Reason.NOT_YET_VALID, user_id, authentic=True)
     if exp - iat > MAX_LIFETIME:
-        raise TokenRejected(Reason.LIFETIME_TOO_LONG)
+        raise TokenRejected(Reason.LIFETIME_TOO_LONG, user_id, authentic=True)
     expires_at = datetime.fromtimestamp(exp + sso_settings.SSO_CLOCK_SKEW, tz=timezone.utc)
     return LoginClaims(user_id=user_id, email=email, jti=jti, expires_at=expires_at)

@@ -8,17 +8,15 @@ a login token for any user is a portal's server-side business.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import caches
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.http.request import RawPostDataException
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -31,14 +29,22 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import audit
-from .accounts import refusal_reason
-from .body_limit import MAX_BODY_BYTES, declared_length
+from . import audit, strict_json
+from .accounts import (
+    REFUSAL_SENTENCES,
+    SURROUNDING_SPACE,
+    UserRefused,
+    find_user_by_email,
+    issuer_refusal_reason,
+    refusal_reason,
+)
+from .body_limit import LENGTH_REQUIRED_MESSAGE, MAX_BODY_BYTES, declared_length, is_unframed
 from .conf import RATE_LIMIT_CACHE, sso_settings
+from .confirmation import confirmation_url
 from .exceptions import STATUS_BY_CODE, ApiError, ErrorCode, Reason
 from .outage import RETRY_AFTER_SECONDS
 from .redirects import LOGIN_TOKEN_PARAM, is_safe_relative_path, login_url, public_origin
-from .responses import mark_token_response
+from .responses import mark_token_response, method_not_allowed
 from .token_login import log_in_with_token
 from .tokens import issue_login_token
 
@@ -69,17 +75,19 @@ class ApiCredentialOnly(BaseAuthentication):
 
 
 class IsSsoIssuer(BasePermission):
-    """Active staff users (or superusers only, per SSO_TOKEN_ISSUER_PERMISSION)."""
+    """Active staff users (or superusers only, per SSO_TOKEN_ISSUER_PERMISSION) who are
+    still live members of an organization: Label Studio's member removal leaves the user
+    active and their API token working, so the flags alone would let them mint on."""
 
-    message = "Only active staff users may issue login tokens."
+    message = "Only active staff users who are members of an organization may issue login tokens."
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
-        if user.is_superuser:
-            return True
-        return sso_settings.SSO_TOKEN_ISSUER_PERMISSION == "staff" and bool(user.is_staff)
+        if not (user.is_superuser or (sso_settings.SSO_TOKEN_ISSUER_PERMISSION == "staff" and user.is_staff)):
+            return False
+        return refusal_reason(user) is None
 
 
 class IssuerRateThrottle(UserRateThrottle):
@@ -139,7 +147,7 @@ class LoginTokenView(APIView):
 
     def post(self, request: Request) -> Response:
         body = parse_token_request(request)
-        user = find_user_by_email(body.email)
+        user = user_for_issuer(request.user, body.email)
         issued = issue_login_token(user.pk, user.email)
         audit.token_issued(
             issuer_id=request.user.pk, user_id=user.pk, jti=issued.jti, expires_in=issued.expires_in
@@ -166,6 +174,8 @@ def parse_token_request(request: Request) -> TokenRequest:
             ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The body must be JSON (Content-Type: application/json)."
         )
     # TokenApiBodyLimitMiddleware answers first where installed; this holds where it is not.
+    if is_unframed(django_request):
+        raise ApiError(ErrorCode.LENGTH_REQUIRED, LENGTH_REQUIRED_MESSAGE)
     if declared_length(django_request) > MAX_BODY_BYTES:  # Django reads no more than CONTENT_LENGTH
         raise ApiError(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
     try:
@@ -173,7 +183,9 @@ def parse_token_request(request: Request) -> TokenRequest:
     except RawPostDataException:
         raw = b""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = strict_json.loads(raw.decode("utf-8"))
+    except strict_json.DuplicateMember:
+        raise ApiError(ErrorCode.INVALID_JSON, "The body names a member twice; name each once.") from None
     except (UnicodeDecodeError, ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
@@ -184,7 +196,7 @@ def parse_token_request(request: Request) -> TokenRequest:
 
 
 def _clean_email(value: Any) -> str:
-    email = value.strip() if isinstance(value, str) else ""
+    email = value.strip(SURROUNDING_SPACE) if isinstance(value, str) else ""
     if not email or len(email) > 254 or not email.isprintable():
         raise ApiError(
             ErrorCode.EMAIL_REQUIRED, '"email" is required: the email address of a Label Studio user.'
@@ -203,25 +215,26 @@ def _clean_next(value: Any) -> str | None:
     return value
 
 
-def find_user_by_email(email: str) -> Any:
-    """The one active user with this email, matched case-insensitively (exact case wins)."""
-    matches = list(get_user_model()._default_manager.filter(email__iexact=email)[:10])
-    exact = [user for user in matches if user.email == email]
-    if len(exact) == 1:
-        matches = exact
-    if not matches:
-        raise ApiError(ErrorCode.USER_NOT_FOUND, "No Label Studio user has this email address.")
-    if len(matches) > 1:
-        raise ApiError(
-            ErrorCode.USER_AMBIGUOUS,
-            "Several Label Studio users match this email address; use its exact case.",
-        )
-    if refusal_reason(matches[0]) is not None:
-        raise ApiError(
-            ErrorCode.USER_INACTIVE,
-            "This Label Studio user is deactivated or was removed from its organization.",
-        )
-    return matches[0]
+_CODE_BY_REFUSAL: dict[str, str] = {
+    Reason.USER_NOT_FOUND: ErrorCode.USER_NOT_FOUND,
+    Reason.USER_AMBIGUOUS: ErrorCode.USER_AMBIGUOUS,
+    Reason.USER_INACTIVE: ErrorCode.USER_INACTIVE,
+    Reason.USER_DELETED: ErrorCode.USER_INACTIVE,
+    Reason.USER_OUTRANKS_ISSUER: ErrorCode.USER_OUTRANKS_ISSUER,
+}
+
+
+def user_for_issuer(issuer: Any, email: str) -> Any:
+    """The user ``issuer`` may mint a token for, or ApiError saying why not."""
+    try:
+        user = find_user_by_email(email)
+    except UserRefused as refused:
+        reason: str | None = refused.reason
+    else:
+        reason = issuer_refusal_reason(issuer, user)
+    if reason is not None:
+        raise ApiError(_CODE_BY_REFUSAL[reason], REFUSAL_SENTENCES[reason])
+    return user
 
 
 _CODE_BY_EXCEPTION: tuple[tuple[type[Exception], str, str], ...] = (
@@ -278,12 +291,7 @@ def token_api_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
 def login_view(request: HttpRequest) -> HttpResponseBase:
     """``GET /api/sso/login?token=…&next=…``: redeem, then go to ``next`` or the login page."""
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse(
-            {"error": "Use GET.", "error_code": ErrorCode.METHOD_NOT_ALLOWED},
-            status=STATUS_BY_CODE[ErrorCode.METHOD_NOT_ALLOWED],
-        )
-        response["Allow"] = "GET, HEAD"
-        return mark_token_response(response)
+        return method_not_allowed("GET", "HEAD")
     next_path = request.GET.get("next")
     if not is_safe_relative_path(next_path):
         next_path = "/"
@@ -295,5 +303,8 @@ def login_view(request: HttpRequest) -> HttpResponseBase:
         outcome = log_in_with_token(request, tokens[0] if tokens else None, transport="login_url")
         if outcome.logged_in:
             return mark_token_response(HttpResponseRedirect(next_path), outcome.reason)
+        if outcome.needs_confirmation:
+            landing = confirmation_url(next_path) or next_path
+            return mark_token_response(HttpResponseRedirect(landing), outcome.reason)
         reason = outcome.reason
     return mark_token_response(redirect_to_login(next_path), reason)

@@ -40,3 +40,12 @@ def test_without_label_studios_organizations_app_active_is_enough(
     monkeypatch.setattr(accounts.apps, "is_installed", lambda name: name != "organizations")
     alice.om_through.all().delete()
     assert accounts.refusal_reason(alice) is None
+
+
+def test_without_label_studios_organizations_app_any_issuer_may_mint_for_an_active_non_superuser(
+    alice: Any, organization_owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accounts.apps, "is_installed", lambda name: name != "organizations")
+    assert accounts.issuer_refusal_reason(organization_owner, alice) is None
+    alice.is_superuser = True
+    assert accounts.issuer_refusal_reason(organization_owner, alice) == Reason.USER_OUTRANKS_ISSUER

@@ -56,6 +56,12 @@ def test_sso_login_url_explains_what_is_wrong(alice: Any, args: list[str], messa
         run("sso_login_url", *args)
 
 
+def test_sso_login_url_refuses_a_deactivated_user(make_user: Any) -> None:
+    make_user("gone@example.com", active=False)
+    with pytest.raises(CommandError, match="deactivated"):
+        call_command("sso_login_url", "gone@example.com")
+
+
 def test_purge_sso_tokens_deletes_expired_records(alice: Any) -> None:
     RedeemedToken.objects.create(
         jti="e" * 32, user_id=alice.pk, expires_at=timezone.now() - timedelta(minutes=1)

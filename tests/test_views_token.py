@@ -332,7 +332,7 @@ def test_the_login_token_is_not_signed_with_secret_key(issue: Any, alice: Any) -
 
 def test_a_database_failure_inside_the_view_answers_503_json(api: Any, owner_token: str, alice: Any) -> None:
     def users_table_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if "LIKE" in sql and "email" in sql:  # the case-insensitive email lookup
+        if "UPPER" in sql and "email" in sql:  # the email lookup
             raise OperationalError("connection lost")
         return execute(sql, params, many, context)
 
@@ -378,3 +378,41 @@ def test_the_rate_limit_history_is_kept_in_the_shared_database_table(
 
     assert api({"email": "alice@example.com"}, auth=f"Token {owner_token}").status_code == 200
     assert RateLimitRecord.objects.filter(cache_key__contains="sso_token").count() == 1
+
+
+def test_a_body_naming_email_twice_is_refused_not_read_last_wins(
+    api: Any, owner_token: str, alice: Any, bob: Any
+) -> None:
+    raw = b'{"email": "bob@example.com", "email": "alice@example.com"}'
+    response = api(raw=raw, auth=f"Token {owner_token}")
+    assert error_of(response) == (400, "INVALID_JSON")
+    assert "twice" in response.json()["error"]
+
+
+@pytest.mark.parametrize("body_limit_middleware", [True, False], ids=["middleware", "view-alone"])
+def test_a_chunked_body_without_content_length_gets_411(
+    api: Any, owner_token: str, alice: Any, settings: Any, body_limit_middleware: bool
+) -> None:
+    if not body_limit_middleware:
+        settings.MIDDLEWARE = [item for item in settings.MIDDLEWARE if "body_limit" not in item]
+
+    response = api(
+        {"email": "alice@example.com"},
+        auth=f"Token {owner_token}",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+
+    assert error_of(response) == (411, "LENGTH_REQUIRED")
+
+
+def test_without_the_first_middleware_the_view_still_refuses_a_large_body_unread(rf: Any) -> None:
+    from rest_framework.request import Request
+
+    from label_studio_sso.exceptions import ApiError
+    from label_studio_sso.views import parse_token_request
+
+    request = rf.post("/api/sso/token", b"{}", content_type="application/json", CONTENT_LENGTH=str(20 * 1024))
+    with pytest.raises(ApiError) as refused:
+        parse_token_request(Request(request))
+    assert refused.value.code == "PAYLOAD_TOO_LARGE"

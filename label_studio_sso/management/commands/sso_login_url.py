@@ -7,10 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import audit
-from ...exceptions import ApiError
+from ...accounts import REFUSAL_SENTENCES, UserRefused, find_user_by_email, refusal_reason
 from ...redirects import is_safe_relative_path, login_url, origin_of, public_origin
 from ...tokens import issue_login_token
-from ...views import find_user_by_email
 
 
 class Command(BaseCommand):
@@ -34,9 +33,12 @@ class Command(BaseCommand):
         if next is not None and not is_safe_relative_path(next):
             raise CommandError("--next must be a path on this site starting with /, such as /projects/3/data")
         try:
-            user = find_user_by_email(email.strip())
-        except ApiError as error:
-            raise CommandError(error.message) from None
+            user = find_user_by_email(email)
+        except UserRefused as refused:
+            raise CommandError(REFUSAL_SENTENCES[refused.reason]) from None
+        reason = refusal_reason(user)
+        if reason is not None:
+            raise CommandError(REFUSAL_SENTENCES[reason])
         issued = issue_login_token(user.pk, user.email)
         audit.token_issued(issuer_id=None, user_id=user.pk, jti=issued.jti, expires_in=issued.expires_in)
         self.stdout.write(login_url(origin, issued.token, next))

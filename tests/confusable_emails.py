@@ -1,0 +1,29 @@
+"""Email addresses that look like, or fold to, those of real users.
+
+Each entry: the address a portal forwards, and the account it may reach (None: none).
+Exact matching means ASCII case is ignored and nothing else is: PostgreSQL's UPPER()
+under a UTF-8 locale folds the dotless i, the long s and the Kelvin sign to ASCII,
+which is how an address a user can choose reached someone else's account.
+"""
+
+from __future__ import annotations
+
+TARGETS = ("alice@example.com", "kim@example.com", "sam@example.com", "ina@example.com")
+
+CASES: tuple[tuple[str, str | None], ...] = (
+    ("alice@example.com", "alice@example.com"),
+    ("ALICE@EXAMPLE.COM", "alice@example.com"),
+    ("  Alice@Example.Com ", "alice@example.com"),
+    ("al\u0131ce@example.com", None),  # dotless i: PostgreSQL UPPER() gives ALICE
+    ("AL\u0130CE@EXAMPLE.COM", None),  # capital I with dot
+    ("\u212aim@example.com", None),  # Kelvin sign: UPPER() gives KIM
+    ("\u017fam@example.com", None),  # long s: UPPER() gives SAM
+    ("\u0131na@example.com", None),  # dotless i at the start
+    ("\u0430lice@example.com", None),  # Cyrillic a
+    ("\uff41lice@example.com", None),  # fullwidth a
+    ("alice@exampl\u0435.com", None),  # Cyrillic e in the domain
+    ("alice@example.co\u1d0d", None),  # small capital M
+    ("a\u0300lice@example.com", None),  # a combining accent
+    ("alice@example.com.", None),  # a trailing dot
+    ("alice@example.com\u00a0", None),  # no-break space is not white space we ignore
+)
