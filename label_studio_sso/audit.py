@@ -37,14 +37,42 @@ def login_succeeded(*, user_id: int, jti: str, transport: str) -> None:
     )
 
 
-def login_refused(*, reason: str, transport: str, user_id: int | None = None) -> None:
-    """A login token was refused; a replay is a warning, the rest are information."""
-    level = logging.WARNING if reason == Reason.REPLAYED else logging.INFO
+def login_held(*, user_id: int, jti: str, transport: str) -> None:
+    """A token would switch users on a request from another site; the browser must confirm."""
+    audit_logger.warning(
+        "sso login awaits confirmation: user_id=%s token=%s via=%s",
+        user_id,
+        fingerprint(jti),
+        transport,
+        extra={"sso_event": "login_held", "sso_user_id": user_id},
+    )
+
+
+def login_declined(*, user_id: object) -> None:
+    """The person at the browser refused a held user switch and stayed who they were."""
+    audit_logger.warning(
+        "sso login declined at confirmation: user_id=%s",
+        user_id if type(user_id) is int else "-",
+        extra={"sso_event": "login_declined", "sso_user_id": user_id if type(user_id) is int else None},
+    )
+
+
+def login_refused(
+    *, reason: str, transport: str, user_id: int | None = None, session_ended: bool = False
+) -> None:
+    """A login token was refused; a replay or an ended session is a warning, the rest information."""
+    level = logging.WARNING if reason == Reason.REPLAYED or session_ended else logging.INFO
     audit_logger.log(
         level,
-        "sso login refused: reason=%s via=%s user_id=%s",
+        "sso login refused: reason=%s via=%s user_id=%s session_ended=%s",
         reason,
         transport,
         user_id if user_id is not None else "-",
-        extra={"sso_event": "login_refused", "sso_reason": reason, "sso_user_id": user_id},
+        "yes" if session_ended else "no",
+        extra={
+            "sso_event": "login_refused",
+            "sso_reason": reason,
+            "sso_user_id": user_id,
+            "sso_session_ended": session_ended,
+        },
     )

@@ -17,6 +17,7 @@ ORIGIN_MIDDLEWARE = "label_studio_sso.cross_origin.CrossOriginWriteMiddleware"
 FRAMING_MIDDLEWARE = "label_studio_sso.framing.FrameAncestorsMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+LABEL_STUDIO_JWT_MIDDLEWARE = "jwt_auth.middleware.JWTAuthenticationMiddleware"
 
 
 @register()
@@ -44,7 +45,7 @@ def check_backend(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """E003-E006, W001: the middleware is present and after Django's session/auth middleware."""
+    """E003-E006, W001, W003: the middleware is present and after what it depends on."""
     middleware = list(settings.MIDDLEWARE)
     after_auth = f"Add it right after {AUTH_MIDDLEWARE}."
     problems: list[Error | Warning] = []
@@ -63,6 +64,15 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | War
     elif not _placed_after(middleware, ORIGIN_MIDDLEWARE, SESSION_MIDDLEWARE):
         message = f"{ORIGIN_MIDDLEWARE} must come after {SESSION_MIDDLEWARE}."
         problems.append(Error(message, hint=after_auth, id="label_studio_sso.E005"))
+    elif LABEL_STUDIO_JWT_MIDDLEWARE in middleware and not _placed_after(
+        middleware, ORIGIN_MIDDLEWARE, LABEL_STUDIO_JWT_MIDDLEWARE
+    ):
+        message = (
+            f"{ORIGIN_MIDDLEWARE} comes before {LABEL_STUDIO_JWT_MIDDLEWARE}: writes authenticated by a "
+            "Bearer access token that also carry a session cookie are judged by the session's origin."
+        )
+        hint = f"Move it right after {LABEL_STUDIO_JWT_MIDDLEWARE}."
+        problems.append(Warning(message, hint=hint, id="label_studio_sso.W003"))
     if _enabled("SSO_FRAME_ANCESTORS") and FRAMING_MIDDLEWARE not in middleware:
         message = f"SSO_FRAME_ANCESTORS is set but {FRAMING_MIDDLEWARE} is not in MIDDLEWARE."
         problems.append(Error(message, hint="Add it first in MIDDLEWARE.", id="label_studio_sso.E006"))

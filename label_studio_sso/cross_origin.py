@@ -5,7 +5,10 @@ CSRF token; it relies on SameSite=Lax session cookies. An embedding portal on an
 site needs SameSite=None cookies, which would let any site post to the API with the
 user's session. Browsers always send ``Origin`` on cross-origin writes, so a write
 that rides a logged-in session must come from Label Studio's own origin or from
-CSRF_TRUSTED_ORIGINS. Requests without a logged-in session (API tokens) pass.
+CSRF_TRUSTED_ORIGINS. Requests without a logged-in session pass, and so do requests
+that Label Studio's own JWT middleware authenticated by a Bearer access token (it makes
+the token's user the request's user, so the session is not what the write rides on);
+for that this middleware must come after ``jwt_auth.middleware.JWTAuthenticationMiddleware``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class CrossOriginWriteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method in SAFE_METHODS or not _has_logged_in_session(request):
+        if request.method in SAFE_METHODS or not _rides_a_session(request):
             return self.get_response(request)
         origin = request_origin(request)
         if origin is not None and is_allowed_origin(request, origin):
@@ -56,9 +59,10 @@ class CrossOriginWriteMiddleware:
         )
 
 
-def _has_logged_in_session(request: HttpRequest) -> bool:
+def _rides_a_session(request: HttpRequest) -> bool:
+    """A logged-in session and no Bearer access token that Label Studio already accepted."""
     session = getattr(request, "session", None)
-    return session is not None and SESSION_KEY in session
+    return session is not None and SESSION_KEY in session and not getattr(request, "is_jwt", False)
 
 
 def request_origin(request: HttpRequest) -> str | None:

@@ -13,10 +13,12 @@ from django.urls import NoReverseMatch, reverse
 
 from . import audit
 from .conf import sso_settings
+from .confirmation import confirmation_url
 from .exceptions import Reason
 from .redirects import url_without_param
 from .responses import delete_token_cookie, mark_token_response
 from .token_login import log_in_with_token
+from .tokens import could_be_login_token
 
 TOKEN_METHODS = frozenset({"GET", "HEAD"})
 
@@ -26,7 +28,9 @@ class JWTAutoLoginMiddleware:
 
     Only GET and HEAD navigations log in. A URL token is always removed by a redirect
     to the same URL without it, so it does not stay in the address bar, history,
-    Referer or access logs; a cookie token is always deleted.
+    Referer or access logs; a cookie token is always deleted. A URL parameter whose
+    values are not shaped like a signed JWT is not ours and is left alone (Label
+    Studio's invite links put its organization token there).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -38,6 +42,8 @@ class JWTAutoLoginMiddleware:
         param = sso_settings.JWT_SSO_TOKEN_PARAM
         cookie = sso_settings.JWT_SSO_COOKIE_NAME
         url_tokens = request.GET.getlist(param) if param and param in request.GET else None
+        if url_tokens is not None and not any(could_be_login_token(value) for value in url_tokens):
+            url_tokens = None
         has_cookie = bool(cookie) and bool(request.COOKIES.get(cookie))  # empty = no token
         if url_tokens is None and not has_cookie:
             return self.get_response(request)
@@ -50,12 +56,15 @@ class JWTAutoLoginMiddleware:
     def _log_in_from_url(
         self, request: HttpRequest, param: str, tokens: list[str], has_cookie: bool
     ) -> HttpResponseBase:
+        landing = url_without_param(request, param)
         if len(tokens) == 1:
             reason = log_in_with_token(request, tokens[0], transport="url").reason
         else:
             reason = Reason.AMBIGUOUS
             audit.login_refused(reason=reason, transport="url")
-        response = mark_token_response(HttpResponseRedirect(url_without_param(request, param)), reason)
+        if reason == Reason.CONFIRMATION_REQUIRED:
+            landing = confirmation_url(landing) or landing
+        response = mark_token_response(HttpResponseRedirect(landing), reason)
         if has_cookie:
             delete_token_cookie(request, response)
         return response
@@ -72,6 +81,9 @@ class JWTAutoLoginMiddleware:
         reason = log_in_with_token(request, token, transport="cookie").reason
         if reason == Reason.LOGGED_IN:
             response: HttpResponseBase = HttpResponseRedirect(url_without_param(request, None))
+        elif reason == Reason.CONFIRMATION_REQUIRED:
+            landing = url_without_param(request, None)
+            response = HttpResponseRedirect(confirmation_url(landing) or landing)
         else:
             response = self.get_response(request)
         mark_token_response(response, reason)

@@ -33,7 +33,7 @@ def redeem(claims: LoginClaims) -> None:
             purge_expired(limit=PURGE_BATCH)
             RedeemedToken.objects.create(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
     except IntegrityError as error:
-        raise TokenRejected(Reason.REPLAYED, claims.user_id) from error
+        raise TokenRejected(Reason.REPLAYED, claims.user_id, authentic=True) from error
 
 
 def purge_expired(limit: int | None = None) -> int:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from .conf import sso_settings
+from .exceptions import STATUS_BY_CODE, ErrorCode
 
 OUTCOME_HEADER = "X-Label-Studio-SSO"
 
@@ -27,3 +28,13 @@ def delete_token_cookie(request: HttpRequest, response: HttpResponseBase) -> Non
         domain=sso_settings.JWT_SSO_COOKIE_DOMAIN,
         samesite="None" if secure else "Lax",
     )
+
+
+def method_not_allowed(*allowed: str) -> HttpResponseBase:
+    """405 JSON naming the methods a token-consuming page accepts, in ``Allow`` too."""
+    response = JsonResponse(
+        {"error": f"Use {' or '.join(allowed)}.", "error_code": ErrorCode.METHOD_NOT_ALLOWED},
+        status=STATUS_BY_CODE[ErrorCode.METHOD_NOT_ALLOWED],
+    )
+    response["Allow"] = ", ".join(allowed)
+    return mark_token_response(response)

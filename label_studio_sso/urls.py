@@ -2,6 +2,7 @@
 
 from django.urls import re_path
 
+from .confirmation import confirm_view
 from .views import LoginTokenView, login_view
 
 app_name = "label_studio_sso"
@@ -9,4 +10,5 @@ app_name = "label_studio_sso"
 urlpatterns = [
     re_path(r"^token/?$", LoginTokenView.as_view(), name="token"),
     re_path(r"^login/?$", login_view, name="login"),
+    re_path(r"^confirm/?$", confirm_view, name="confirm"),
 ]

@@ -95,6 +95,18 @@ def bob(make_user: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
+def alice_browser(issue: Callable[..., str], alice: Any) -> Any:
+    """A test browser logged in as alice through a URL token."""
+    from django.test import Client
+    from sso_support import whoami
+
+    browser = Client()
+    browser.get(f"/?token={issue('alice@example.com')}")
+    assert whoami(browser) == "alice@example.com"
+    return browser
+
+
+@pytest.fixture
 def owner_token(organization_owner: Any) -> str:
     """The owner's legacy API token (``Authorization: Token …``)."""
     return legacy_token_of(organization_owner)

@@ -63,6 +63,14 @@ def test_a_missing_origin_check_is_a_warning_and_a_misplaced_one_an_error() -> N
         assert "label_studio_sso.E005" in ids(checks.check_middleware())
 
 
+def test_an_origin_check_before_label_studios_bearer_middleware_is_a_warning() -> None:
+    without = [m for m in settings.MIDDLEWARE if m != ORIGIN]
+    auth = without.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+    early = [*without[: auth + 1], ORIGIN, *without[auth + 1 :]]
+    with override_settings(MIDDLEWARE=early):
+        assert ids(checks.check_middleware()) == {"label_studio_sso.W003"}
+
+
 def test_frame_ancestors_without_its_middleware_is_an_error() -> None:
     without = [m for m in settings.MIDDLEWARE if m != checks.FRAMING_MIDDLEWARE]
     with override_settings(MIDDLEWARE=without, SSO_FRAME_ANCESTORS="'self'"):

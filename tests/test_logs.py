@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from sso_support import TEST_SECRET_KEY, legacy_token_of, personal_access_tokens
+from sso_support import TEST_SECRET_KEY, csrf_post, legacy_token_of, personal_access_tokens
 
 from label_studio_sso.keys import signing_key
 from label_studio_sso.redaction import REDACTED, RedactTokensFilter, redact
@@ -42,8 +42,13 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
     browser.cookies["ls_auth_token"] = issue("alice@example.com", f"Token {owner_token}")
     browser.get("/api/current-user/whoami")
     url_token = issue("bob@example.com", f"Bearer {access}")
-    browser.get(f"/projects/?token={url_token}")
+    browser.get(f"/projects/?token={url_token}")  # a switch from elsewhere: held for confirmation
+    browser.get("/api/sso/confirm?next=/projects/")
+    csrf_post(
+        browser, "/api/sso/confirm?next=/projects/", {"choice": "switch"}, HTTP_ORIGIN="http://testserver"
+    )
     Client().get(f"/projects/?token={url_token}")  # replay
+    browser.get(f"/projects/?token={url_token}", HTTP_SEC_FETCH_SITE="same-site")  # bob replays his own: kept
     login_token = issue("alice@example.com", f"Token {owner_token}", next="/projects/")
     Client().get(f"/api/sso/login?token={login_token}&next=/projects/")
     Client().get(f"/api/sso/login?token={login_token}")  # replay
@@ -66,6 +71,8 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
     assert audit.count("sso token issued") == 3
     assert audit.count("sso login succeeded") == 3
     assert f"reason=replayed via=url user_id={bob.pk}" in audit
+    assert f"sso login awaits confirmation: user_id={bob.pk}" in audit
+    assert f"sso login succeeded: user_id={bob.pk}" in audit and "via=confirmation" in audit
     assert "reason=bad-signature" in audit
 
 

@@ -62,17 +62,16 @@ def test_the_overlay_adds_only_our_pieces_to_label_studios_own_settings(tmp_path
     assert layered["secret"] == plain["secret"]
 
 
-def test_our_middleware_sits_right_after_djangos_authentication_middleware() -> None:
+def test_our_middleware_sits_after_what_each_one_depends_on() -> None:
     middleware = settings.MIDDLEWARE
     auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+    bearer = middleware.index("jwt_auth.middleware.JWTAuthenticationMiddleware")
     assert middleware[:2] == [
         "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",
         "label_studio_sso.framing.FrameAncestorsMiddleware",
     ]
-    assert middleware[auth + 1 : auth + 3] == [
-        "label_studio_sso.cross_origin.CrossOriginWriteMiddleware",
-        "label_studio_sso.middleware.JWTAutoLoginMiddleware",
-    ]
+    assert middleware[auth + 1] == "label_studio_sso.middleware.JWTAutoLoginMiddleware"
+    assert middleware[bearer + 1] == "label_studio_sso.cross_origin.CrossOriginWriteMiddleware"
 
 
 def test_a_bad_environment_variable_stops_start_up_with_one_line_naming_it(tmp_path: Any) -> None:

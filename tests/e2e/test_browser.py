@@ -7,6 +7,7 @@ test-output/browser/; the portal-with-Label-Studio screenshot is also the README
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ def demo(start_label_studio: Any, sso_image: str) -> Iterator[tuple[LabelStudio,
             "LABEL_STUDIO_HOST": public,
             "JWT_SSO_COOKIE_DOMAIN": ".example.test",  # as the portal sets it, so deletion matches
             "SSO_FRAME_ANCESTORS": f"http://portal.example.test:{portal_port}",
+            "DISABLE_SIGNUP_WITHOUT_LINK": "true",  # sign-up works through an invite link only
         },
         port=ls_port,
     )
@@ -155,3 +157,67 @@ def test_frame_ancestors_lets_the_portal_embed_but_another_origin_is_refused(
     page.wait_for_timeout(3000)
     embedded = page.frames[1]
     assert embedded.url.startswith("chrome-error://") or embedded.evaluate("document.body.innerText") == ""
+
+
+def ls_whoami(page: Any) -> Any:
+    """Who Label Studio says the page's browser is (the page must be on Label Studio's origin)."""
+    return page.evaluate(
+        "fetch('/api/current-user/whoami').then(r => r.ok ? r.json().then(u => u.email) : null)"
+    )
+
+
+@pytest.fixture
+def attacker_link(demo: Any) -> Iterator[Any]:
+    """A page on another site whose link carries bob's own unredeemed login link (login CSRF)."""
+    server, _portal = demo
+    with contextlib.ExitStack() as pages:
+
+        def page_for(next_path: str) -> str:
+            login_url = server.issue("bob@example.com", next=next_path).json()["login_url"]
+            body = f"<html><body><a id='go' href='{login_url}'>a cute cat</a></body></html>"
+            return f"http://www.evil.test:{pages.enter_context(serve_page(body))}/"
+
+        yield page_for
+
+
+def test_a_link_from_another_site_cannot_silently_switch_alice_to_the_attackers_account(
+    page: Any, demo: Any, attacker_link: Any
+) -> None:
+    _server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
+    assert whoami(label_studio_frame(page, r"/projects/\d+/data"))["email"] == "alice@example.com"
+
+    page.goto(attacker_link("/projects/"))
+    page.click("#go")
+
+    page.wait_for_url(re.compile(r"http://ls\.example\.test:\d+/api/sso/confirm"), timeout=60000)
+    assert page.locator("#current-user").inner_text() == "alice@example.com"
+    assert page.locator("#new-user").inner_text() == "bob@example.com"
+    assert ls_whoami(page) == "alice@example.com"
+    page.get_by_role("button", name=re.compile("Stay signed in as alice")).click()
+    page.wait_for_url(re.compile(r"/projects/"), timeout=60000)
+    assert ls_whoami(page) == "alice@example.com"
+
+    page.goto(attacker_link("/projects/"))
+    page.click("#go")
+    page.get_by_role("button", name=re.compile("Continue as bob")).click()
+    page.wait_for_url(re.compile(r"/projects/"), timeout=60000)
+    assert ls_whoami(page) == "bob@example.com"  # a person who means it can still switch
+
+
+def test_a_new_member_signs_up_through_label_studios_invite_link_with_sso_on(page: Any, demo: Any) -> None:
+    server, _portal = demo
+    invite = requests.get(
+        f"{server.url}/api/invite", headers={"Authorization": f"Token {ADMIN_TOKEN}"}, timeout=30
+    ).json()["invite_url"]
+    public = server.url.replace("127.0.0.1", "ls.example.test")
+
+    page.goto(f"{public}{invite}")
+
+    assert "token=" in page.url  # the invitation stays in the address and in the form
+    page.fill("input[name=email]", "newcomer@example.com")
+    page.fill("input[name=password]", "Newcomer-password-123")
+    page.locator("form#signup-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/projects|/$"), timeout=60000)
+    assert ls_whoami(page) == "newcomer@example.com"

@@ -209,3 +209,27 @@ def test_cross_site_embedding_logs_in_and_a_hostile_site_cannot_write(
     assert "forged-by-form" not in titles
     assert "forged-by-fetch" not in titles
     assert server.logs().count("refused a cross-origin POST to /api/projects/") >= 2
+
+
+def test_across_sites_the_portals_user_switch_works_after_one_confirmation_in_the_frame(
+    profile_page: Any, cross_site: Any
+) -> None:
+    page = profile_page
+    _server, portal = cross_site
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
+    page.wait_for_selector("iframe#label-studio")
+    page.frames[1].wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
+
+    page.goto(f"{portal.url}/signout")
+    page.get_by_role("button", name=re.compile("Sign in as Bob")).click()
+    page.wait_for_selector("iframe#label-studio")
+    frame = page.frames[1]
+    frame.wait_for_url(re.compile(r"https://ls\.example\.test:\d+/api/sso/confirm"), timeout=60000)
+    assert frame.locator("#current-user").inner_text() == "alice@example.com"
+    frame.get_by_role("button", name=re.compile("Continue as bob")).click()
+
+    frame.wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
+    assert (
+        frame.evaluate("fetch('/api/current-user/whoami').then(r => r.json())")["email"] == "bob@example.com"
+    )

@@ -105,6 +105,7 @@ def test_cookie_login_gives_a_session_that_calls_the_api_and_the_cookie_is_gone(
 
 def test_user_switching_in_one_browser(label_studio: LabelStudio) -> None:
     browser = requests.Session()
+    browser.headers["Sec-Fetch-Site"] = "same-site"  # as a browser sends it, coming from the portal
     browser.get(issue(label_studio, "alice@example.com")["login_url"], timeout=30)
     browser.get(issue(label_studio, "bob@example.com")["login_url"], timeout=30)
     assert whoami(label_studio, browser) == "bob@example.com"

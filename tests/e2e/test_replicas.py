@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
+from confusable_emails import CASES, TARGETS
 from e2e_support import LabelStudio, assert_no_token_in, user_id_of, whoami
 from hostile_tokens import assemble, claims, keys_for
 
@@ -51,6 +52,36 @@ def replicas(start_label_studio: Any, postgres: Any) -> Iterator[tuple[LabelStud
     yield first, second
     for server in (first, second):
         assert_no_token_in(server.logs(), first.tokens)
+
+
+def test_look_alike_emails_reach_no_other_account_on_postgresql(
+    replicas: tuple[LabelStudio, LabelStudio], postgres: Any
+) -> None:
+    assert postgres.query("SELECT upper(%s) = 'ALICE@EXAMPLE.COM'", "al\u0131ce@example.com") == [(True,)]
+    first = replicas[0]
+    first.exec_python(
+        "from organizations.models import Organization\nfrom users.models import User\n"
+        "organization = Organization.objects.first()\n"
+        f"for email in {TARGETS!r}:\n"
+        "    if not User.objects.filter(email=email).exists():\n"
+        "        user = User.objects.create_user(email=email, password='Member-password-123')\n"
+        "        user.active_organization = organization\n"
+        "        user.save()\n"
+        "        organization.add_user(user)\n"
+    )
+    reached = {}
+    for sent, _expected in CASES:
+        response = first.issue(sent)
+        if response.status_code == 200:
+            first.tokens.append(response.json()["token"])
+            reached[sent] = (
+                response.json()["token"]
+                and jwt.decode(response.json()["token"], options={"verify_signature": False})["email"]
+            )
+        else:
+            assert response.status_code in (400, 422), (sent, response.status_code, response.text)
+            reached[sent] = None
+    assert reached == dict(CASES)
 
 
 def test_both_replicas_migrated_one_at_a_time(replicas: tuple[LabelStudio, LabelStudio]) -> None:
