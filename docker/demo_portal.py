@@ -182,7 +182,9 @@ def launch(email: str, via: str) -> Response:
             [("Content-Type", "text/html; charset=utf-8")],
             page("Refused", f"<main><p class='error' id='refused'>{html.escape(error)}</p></main>"),
         )
-    headers = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
+    # The origin only, never a path: Label Studio switches users without asking when the
+    # request comes from a portal it knows (SSO_FRAME_ANCESTORS), by this Referer.
+    headers = [("Cache-Control", "no-store"), ("Referrer-Policy", "strict-origin")]
     if via == "cookie":
         parts = [f"ls_auth_token={answer['token']}", "Path=/", "HttpOnly", f"Max-Age={answer['expires_in']}"]
         if COOKIE_DOMAIN:

@@ -14,7 +14,7 @@ for that this middleware must come after ``jwt_auth.middleware.JWTAuthentication
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.http import is_same_domain
 
+from .conf import sso_settings
 from .exceptions import STATUS_BY_CODE, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -94,8 +95,8 @@ def _own_origins(request: HttpRequest) -> set[str]:
     return {origin.lower() for origin in origins}
 
 
-def is_allowed_origin(request: HttpRequest, origin: str) -> bool:
-    """Label Studio's own origin, or one of CSRF_TRUSTED_ORIGINS (``*.`` wildcards too)."""
+def is_allowed_origin(request: HttpRequest, origin: str, *, also: Iterable[str] = ()) -> bool:
+    """Label Studio's own origin, one of CSRF_TRUSTED_ORIGINS or of ``also`` (``*.`` wildcards too)."""
     origin = origin.strip().lower()
     if origin == "null":  # sandboxed frames, file: pages and privacy redirects
         return False
@@ -105,7 +106,7 @@ def is_allowed_origin(request: HttpRequest, origin: str) -> bool:
         parts = urlsplit(origin)
     except ValueError:
         return False
-    for trusted in getattr(settings, "CSRF_TRUSTED_ORIGINS", ()):
+    for trusted in (*getattr(settings, "CSRF_TRUSTED_ORIGINS", ()), *also):
         trusted = trusted.strip().lower()
         if "*" not in trusted:
             if origin == trusted:
@@ -116,3 +117,10 @@ def is_allowed_origin(request: HttpRequest, origin: str) -> bool:
         if parts.scheme == trusted_parts.scheme and is_same_domain(parts.netloc, wildcard_host):
             return True
     return False
+
+
+def is_portal_origin(request: HttpRequest, origin: str) -> bool:
+    """An origin the operator named as a portal: allowed to write (CSRF_TRUSTED_ORIGINS) or to
+    embed Label Studio (SSO_FRAME_ANCESTORS), or Label Studio's own."""
+    embedders = [item for item in sso_settings.SSO_FRAME_ANCESTORS if not item.startswith("'")]
+    return is_allowed_origin(request, origin, also=embedders)

@@ -7,9 +7,11 @@ failure leaves the browser's existing session as it was.
 Two rules protect a browser that is already logged in:
 
 - Login CSRF: a token that would replace a *different* user's session on a request that
-  did not come from this site (``Sec-Fetch-Site`` other than same-origin/same-site, or
-  absent) is redeemed but held; the person confirms the switch on a page of this site
-  (``confirmation``), or stays who they were.
+  did not come from this site or a portal the operator named is redeemed but held; the
+  person confirms the switch on a page of this site (``confirmation``), or stays who they
+  were. "From this site" is the browser's ``Sec-Fetch-Site: same-origin/same-site`` (sent
+  over HTTPS only); "a named portal" is a ``Referer`` whose origin is in
+  CSRF_TRUSTED_ORIGINS or SSO_FRAME_ANCESTORS. Anything else asks, a missing header too.
 - A refused token that verified (so it was issued here, for someone) and names another
   user than the session's ends that session: on a shared computer the next person must
   not land on the previous one's pages. Tokens that do not verify never end a session,
@@ -32,6 +34,7 @@ from django.http import HttpRequest
 
 from . import audit
 from .accounts import refusal_reason, same_email
+from .cross_origin import is_portal_origin, request_origin
 from .exceptions import Reason, TokenRejected
 from .redemption import redeem
 from .tokens import LoginClaims, verify_login_token
@@ -176,14 +179,14 @@ def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims)
 
 
 def _switches_user_from_another_site(request: HttpRequest, claims: LoginClaims) -> bool:
-    """A different user is logged in and the browser says the request came from elsewhere."""
+    """A different user is logged in and the request came neither from this site nor a portal."""
     user = getattr(request, "user", None)
-    return (
-        user is not None
-        and user.is_authenticated
-        and user.pk != claims.user_id
-        and request.headers.get("Sec-Fetch-Site", "").lower() not in SAME_SITE_FETCHES
-    )
+    if user is None or not user.is_authenticated or user.pk == claims.user_id:
+        return False
+    if request.headers.get("Sec-Fetch-Site", "").lower() in SAME_SITE_FETCHES:
+        return False
+    origin = request_origin(request)  # a navigation carries no Origin: this is the Referer's
+    return origin is None or not is_portal_origin(request, origin)
 
 
 def _hold_for_confirmation(request: HttpRequest, claims: LoginClaims) -> None:

@@ -10,7 +10,13 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from sso_support import csrf_post, whoami
 
-FROM_ELSEWHERE = ({"HTTP_SEC_FETCH_SITE": "cross-site"}, {"HTTP_SEC_FETCH_SITE": "none"}, {})
+FROM_ELSEWHERE = (
+    {"HTTP_SEC_FETCH_SITE": "cross-site"},
+    {"HTTP_SEC_FETCH_SITE": "none"},
+    {},
+    {"HTTP_REFERER": "https://evil.example/cats"},
+    {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_REFERER": "https://portal.example.evil.example/"},
+)
 CONFIRM = "/api/sso/confirm?next=%2Fprojects%2F"
 PENDING_KEY = "_sso_pending_login"  # label_studio_sso.token_login.SESSION_PENDING_KEY
 SAME_ORIGIN = {"HTTP_ORIGIN": "http://testserver"}
@@ -23,7 +29,11 @@ def hold_switch_to_bob(browser: Client, issue: Any) -> None:
     browser.get(CONFIRM)
 
 
-@pytest.mark.parametrize("headers", FROM_ELSEWHERE, ids=["cross-site", "typed-or-mailed", "no-header"])
+@pytest.mark.parametrize(
+    "headers",
+    FROM_ELSEWHERE,
+    ids=["cross-site", "typed-or-mailed", "no-header", "http-other-site", "look-alike"],
+)
 def test_a_link_from_elsewhere_for_another_user_asks_first(
     alice_browser: Client, issue: Any, bob: Any, headers: dict[str, str]
 ) -> None:
@@ -49,6 +59,27 @@ def test_the_portals_own_user_switch_on_the_same_site_needs_no_confirmation(
     assert whoami(alice_browser) == "bob@example.com"
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SSO_FRAME_ANCESTORS", "https://portal.other.example"),
+        ("CSRF_TRUSTED_ORIGINS", ["https://*.other.example"]),
+    ],
+)
+def test_a_switch_from_a_portal_the_operator_named_needs_no_confirmation(
+    alice_browser: Client, issue: Any, bob: Any, setting: str, value: Any
+) -> None:
+    token = issue("bob@example.com")
+    with override_settings(**{setting: value}):
+        response = alice_browser.get(
+            f"/projects/?token={token}",
+            HTTP_SEC_FETCH_SITE="cross-site",
+            HTTP_REFERER="https://portal.other.example/",  # the portal's origin (strict-origin)
+        )
+    assert response["X-Label-Studio-SSO"] == "logged-in"
+    assert whoami(alice_browser) == "bob@example.com"
+
+
 def test_a_browser_nobody_is_logged_in_to_logs_in_from_another_site_at_once(issue: Any, bob: Any) -> None:
     browser = Client()
     response = browser.get(f"/projects/?token={issue('bob@example.com')}", HTTP_SEC_FETCH_SITE="cross-site")
@@ -70,6 +101,7 @@ def test_the_confirmation_page_names_both_accounts_and_cannot_be_framed_by_other
     assert token.split(".")[2] not in html
     assert "frame-ancestors 'self'" in page["Content-Security-Policy"]
     assert page["Cache-Control"] == "no-store"
+    assert page["Referrer-Policy"] == "same-origin"  # no-referrer would make the POST's Origin null
 
 
 def test_continuing_switches_to_the_new_user_and_lands_on_next(

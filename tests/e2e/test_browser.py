@@ -159,11 +159,15 @@ def test_frame_ancestors_lets_the_portal_embed_but_another_origin_is_refused(
     assert embedded.url.startswith("chrome-error://") or embedded.evaluate("document.body.innerText") == ""
 
 
-def ls_whoami(page: Any) -> Any:
-    """Who Label Studio says the page's browser is (the page must be on Label Studio's origin)."""
-    return page.evaluate(
-        "fetch('/api/current-user/whoami').then(r => r.ok ? r.json().then(u => u.email) : null)"
+def ls_whoami(page: Any, server: LabelStudio) -> Any:
+    """Who Label Studio says the page's browser is, asked with the browser's own cookies."""
+    cookies = page.context.cookies(server.url.replace("127.0.0.1", "ls.example.test"))
+    answer = requests.get(
+        f"{server.url}/api/current-user/whoami",
+        cookies={cookie["name"]: cookie["value"] for cookie in cookies},
+        timeout=30,
     )
+    return answer.json()["email"] if answer.ok else None
 
 
 @pytest.fixture
@@ -183,7 +187,7 @@ def attacker_link(demo: Any) -> Iterator[Any]:
 def test_a_link_from_another_site_cannot_silently_switch_alice_to_the_attackers_account(
     page: Any, demo: Any, attacker_link: Any
 ) -> None:
-    _server, portal = demo
+    server, portal = demo
     page.goto(f"{portal.url}/")
     page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
     assert whoami(label_studio_frame(page, r"/projects/\d+/data"))["email"] == "alice@example.com"
@@ -194,16 +198,18 @@ def test_a_link_from_another_site_cannot_silently_switch_alice_to_the_attackers_
     page.wait_for_url(re.compile(r"http://ls\.example\.test:\d+/api/sso/confirm"), timeout=60000)
     assert page.locator("#current-user").inner_text() == "alice@example.com"
     assert page.locator("#new-user").inner_text() == "bob@example.com"
-    assert ls_whoami(page) == "alice@example.com"
+    assert ls_whoami(page, server) == "alice@example.com"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "login-csrf-confirmation.png"))
     page.get_by_role("button", name=re.compile("Stay signed in as alice")).click()
     page.wait_for_url(re.compile(r"/projects/"), timeout=60000)
-    assert ls_whoami(page) == "alice@example.com"
+    assert ls_whoami(page, server) == "alice@example.com"
 
     page.goto(attacker_link("/projects/"))
     page.click("#go")
     page.get_by_role("button", name=re.compile("Continue as bob")).click()
     page.wait_for_url(re.compile(r"/projects/"), timeout=60000)
-    assert ls_whoami(page) == "bob@example.com"  # a person who means it can still switch
+    assert ls_whoami(page, server) == "bob@example.com"  # a person who means it can still switch
 
 
 def test_a_new_member_signs_up_through_label_studios_invite_link_with_sso_on(page: Any, demo: Any) -> None:
@@ -220,4 +226,4 @@ def test_a_new_member_signs_up_through_label_studios_invite_link_with_sso_on(pag
     page.fill("input[name=password]", "Newcomer-password-123")
     page.locator("form#signup-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/projects|/$"), timeout=60000)
-    assert ls_whoami(page) == "newcomer@example.com"
+    assert ls_whoami(page, server) == "newcomer@example.com"
