@@ -96,12 +96,16 @@ def issuer_refusal_reason(issuer: Any, user: Any) -> str | None:
     """
     if _has_organizations():
         issuer_organizations = _live_memberships(issuer).values("organization")
-        memberships = _memberships(user).filter(organization__in=issuer_organizations)
-        if not memberships.exists():
+        shared = list(
+            _memberships(user)
+            .filter(organization__in=issuer_organizations)
+            .values_list("deleted_at", flat=True)
+        )  # one query: the user's memberships in the issuer's organizations, live or removed
+        if not shared:
             return Reason.USER_NOT_FOUND
-        reason = refusal_reason(user)
-        if reason is None and not memberships.filter(deleted_at__isnull=True).exists():
-            reason = Reason.USER_DELETED  # removed from the issuer's organization, live elsewhere
+        reason = Reason.USER_INACTIVE if not user.is_active else None
+        if reason is None and all(deleted_at is not None for deleted_at in shared):
+            reason = Reason.USER_DELETED  # removed from the issuer's organizations
     else:
         reason = refusal_reason(user)
     if reason is not None:

@@ -103,3 +103,12 @@ def test_the_login_token_api_answers_the_issuer_of_another_organization_only_for
     )
     mine = api({"email": "stranger@other.example"}, auth=f"Token {stranger_token}")
     assert verify_login_token(mine.json()["token"]).user_id == other_organization_member.pk
+
+
+def test_the_issuer_rule_costs_one_query(
+    organization_owner: Any, alice: Any, django_assert_num_queries: Any
+) -> None:
+    from label_studio_sso.accounts import issuer_refusal_reason
+
+    with django_assert_num_queries(1):
+        assert issuer_refusal_reason(organization_owner, alice) is None
