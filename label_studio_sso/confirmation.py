@@ -75,7 +75,7 @@ button[value="{switch}"] {{ background: #0b57d0; border-color: #0b57d0; color: #
 <body><main>
 <h1>Switch Label Studio account?</h1>
 <p>This browser is signed in to Label Studio as <strong id="current-user">{current}</strong>.</p>
-<p>A sign-in link that did not come from Label Studio's own pages would switch it to
+<p>A sign-in link from another site, an e-mail or a chat would switch it to
 <strong id="new-user">{new}</strong>.</p>
 <p>Continue only if you expected this, for example because you just changed users in your
 company's portal. Someone else's link would make your work go into their account.</p>
