@@ -184,14 +184,8 @@ def test_cross_site_embedding_logs_in_and_a_hostile_site_cannot_write(
     assert "SameSite=None" in session_cookie
     assert "Secure" in session_cookie
     page.goto(f"{portal.url}/")
-    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
-    page.wait_for_selector("iframe#label-studio")
-    frame = page.frames[1]
-    frame.wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
-    assert (
-        frame.evaluate("fetch('/api/current-user/whoami').then(r => r.json())")["email"]
-        == "alice@example.com"
-    )
+    frame = label_studio_frame_as(page, "Alice")
+    assert whoami_in(frame) == "alice@example.com"
 
     created = frame.evaluate(
         """fetch('/api/projects/', {method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -217,17 +211,22 @@ def test_across_sites_the_portals_own_user_switch_needs_no_confirmation(
     page = profile_page
     _server, portal = cross_site
     page.goto(f"{portal.url}/")
-    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
-    page.wait_for_selector("iframe#label-studio")
-    page.frames[1].wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
+    assert whoami_in(label_studio_frame_as(page, "Alice")) == "alice@example.com"
 
     page.goto(f"{portal.url}/signout")
-    page.get_by_role("button", name=re.compile("Sign in as Bob")).click()
-    page.wait_for_selector("iframe#label-studio")
-    frame = page.frames[1]
 
     # the portal is in SSO_FRAME_ANCESTORS and its redirect sends its origin as Referer
+    assert whoami_in(label_studio_frame_as(page, "Bob")) == "bob@example.com"
+
+
+def label_studio_frame_as(page: Any, name: str) -> Any:
+    """Sign in to the portal as ``name``; the iframe once Label Studio shows the demo project."""
+    page.get_by_role("button", name=re.compile(f"Sign in as {name}")).click()
+    page.wait_for_selector("iframe#label-studio")
+    frame = page.frames[1]
     frame.wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
-    assert (
-        frame.evaluate("fetch('/api/current-user/whoami').then(r => r.json())")["email"] == "bob@example.com"
-    )
+    return frame
+
+
+def whoami_in(frame: Any) -> str:
+    return frame.evaluate("fetch('/api/current-user/whoami').then(r => r.json())")["email"]
