@@ -12,7 +12,8 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in, whoami
+from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in, user_id_of, whoami
+from hostile_tokens import assemble, claims, keys_for
 
 from label_studio_sso.keys import derive_key
 
@@ -179,9 +180,13 @@ def test_the_image_phones_nowhere_by_default(label_studio: LabelStudio) -> None:
 
 
 def test_an_expired_token_is_refused(start_label_studio: Any) -> None:
-    server = start_label_studio({"SSO_TOKEN_EXPIRY": "10", "SSO_CLOCK_SKEW": "0"})
-    token = server.issue("admin@example.com").json()["token"]
-    time.sleep(11)
+    secret_key = "e2e-expiry-secret-key-0123456789-abcdefghijklmnopqrst"
+    server = start_label_studio({"SECRET_KEY": secret_key, "SSO_CLOCK_SKEW": "0"})
+    keys = keys_for(secret_key)
+    now = int(time.time())
+    admin_id = user_id_of(server, "admin@example.com")
+    expired = claims(admin_id, "admin@example.com", iat=now - 700, nbf=now - 700, exp=now - 100)
+    token = assemble({"alg": "HS256", "typ": "JWT", "kid": keys.kid}, expired, keys.secret)
     response = requests.get(f"{server.url}/api/sso/login?token={token}", allow_redirects=False, timeout=30)
     assert response.headers["X-Label-Studio-SSO"] == "expired"
 
