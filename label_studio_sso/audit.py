@@ -48,12 +48,12 @@ def login_held(*, user_id: int, jti: str, transport: str) -> None:
     )
 
 
-def login_declined(*, user_id: object) -> None:
+def login_declined(*, user_id: int) -> None:
     """The person at the browser refused a held user switch and stayed who they were."""
     audit_logger.warning(
         "sso login declined at confirmation: user_id=%s",
-        user_id if type(user_id) is int else "-",
-        extra={"sso_event": "login_declined", "sso_user_id": user_id if type(user_id) is int else None},
+        user_id,
+        extra={"sso_event": "login_declined", "sso_user_id": user_id},
     )
 
 

@@ -72,6 +72,7 @@ class PendingLogin:
 
     current_user: Any
     user: Any
+    jti: str  # of the token that was spent when the switch was held
 
 
 def find_login_user(claims: LoginClaims) -> Any:
@@ -133,37 +134,38 @@ def pending_login(request: HttpRequest) -> PendingLogin | None:
     current = getattr(request, "user", None)
     if not isinstance(pending, dict) or current is None or not current.is_authenticated:
         return None
-    until, user_id = pending.get("until"), pending.get("user_id")
-    if not isinstance(until, int | float) or until < time.time() or type(user_id) is not int:
+    until, user_id, jti = pending.get("until"), pending.get("user_id"), pending.get("jti")
+    if type(until) is not int or until < time.time() or type(user_id) is not int or not isinstance(jti, str):
         return None
     user = get_user_model()._default_manager.filter(pk=user_id).first()
     if user is None or refusal_reason(user) is not None:
         return None
-    return PendingLogin(current_user=current, user=user)
+    return PendingLogin(current_user=current, user=user, jti=jti)
 
 
 def confirm_pending_login(request: HttpRequest) -> LoginOutcome:
     """The person confirmed the switch: log the held user in (the token is already spent)."""
     pending = pending_login(request)
-    jti = (request.session.pop(SESSION_PENDING_KEY, None) or {}).get("jti")
-    if pending is None or not isinstance(jti, str):
+    request.session.pop(SESSION_PENDING_KEY, None)
+    if pending is None:
         audit.login_refused(reason=Reason.EXPIRED, transport="confirmation")
         return LoginOutcome(Reason.EXPIRED)
     try:
         with _previous_session_restored_on_database_error(request, pending.user.pk), transaction.atomic():
-            _start_session(request, pending.user, jti)
+            _start_session(request, pending.user, pending.jti)
     except TokenRejected as rejected:
         audit.login_refused(reason=rejected.reason, transport="confirmation", user_id=rejected.user_id)
         return LoginOutcome(rejected.reason)
-    audit.login_succeeded(user_id=pending.user.pk, jti=jti, transport="confirmation")
+    audit.login_succeeded(user_id=pending.user.pk, jti=pending.jti, transport="confirmation")
     return LoginOutcome(Reason.LOGGED_IN)
 
 
 def decline_pending_login(request: HttpRequest) -> None:
     """The person stays who they are; the held (already spent) token is forgotten."""
-    pending = request.session.pop(SESSION_PENDING_KEY, None)
-    if isinstance(pending, dict):
-        audit.login_declined(user_id=pending.get("user_id"))
+    pending = pending_login(request)
+    request.session.pop(SESSION_PENDING_KEY, None)
+    if pending is not None:
+        audit.login_declined(user_id=pending.user.pk)
 
 
 def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims) -> bool:
