@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -144,6 +145,25 @@ def assert_no_token_in(logs: str, tokens: list[str]) -> None:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def label_studio_frame(page: Any, pattern: str, timeout: float = 60) -> Any:
+    """The portal's Label Studio iframe once its document's URL matches ``pattern``.
+
+    A failure names the URL the iframe stayed at (without its query: it may hold a token).
+    """
+    element = page.wait_for_selector("iframe#label-studio")
+    wanted = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = element.content_frame()
+        url = frame.url if frame is not None else "(no document)"
+        if frame is not None and wanted.search(url):
+            frame.wait_for_load_state("load")
+            return frame
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Label Studio's iframe stayed at {url.split('?', 1)[0]}")
+        page.wait_for_timeout(250)
 
 
 class Portal:

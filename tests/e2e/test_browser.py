@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import SHOTS
-from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port, serve_page
+from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port, label_studio_frame, serve_page
 from sso_support import REPO
 
 pytestmark = pytest.mark.e2e
@@ -43,15 +43,6 @@ def demo(start_label_studio: Any, sso_image: str) -> Iterator[tuple[LabelStudio,
     portal = Portal(sso_image, server, public, portal_port).start()
     yield server, portal
     portal.container.stop()
-
-
-def label_studio_frame(page: Any, pattern: str) -> Any:
-    """The iframe's frame once it reached a Label Studio URL matching ``pattern``."""
-    page.wait_for_selector("iframe#label-studio")
-    frame = page.frames[1]
-    frame.wait_for_url(re.compile(pattern), timeout=60000)
-    frame.wait_for_load_state("load")
-    return frame
 
 
 def whoami(frame: Any) -> Any:

@@ -23,7 +23,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from e2e_support import ADMIN_TOKEN, CHROMIUM, LabelStudio, Portal, free_port, serve_page
+from e2e_support import (
+    ADMIN_TOKEN,
+    CHROMIUM,
+    LabelStudio,
+    Portal,
+    free_port,
+    label_studio_frame,
+    serve_page,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -222,10 +230,7 @@ def test_across_sites_the_portals_own_user_switch_needs_no_confirmation(
 def label_studio_frame_as(page: Any, name: str) -> Any:
     """Sign in to the portal as ``name``; the iframe once Label Studio shows the demo project."""
     page.get_by_role("button", name=re.compile(f"Sign in as {name}")).click()
-    page.wait_for_selector("iframe#label-studio")
-    frame = page.frames[1]
-    frame.wait_for_url(re.compile(r"https://ls\.example\.test:\d+/projects/\d+/data"), timeout=60000)
-    return frame
+    return label_studio_frame(page, r"^https://ls\.example\.test:\d+/projects/\d+/data")
 
 
 def whoami_in(frame: Any) -> str:
