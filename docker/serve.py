@@ -23,47 +23,52 @@ def log(message: str) -> None:
 
 
 def prepare() -> int:
-    """Migrations, then the optional first user and demo data; 0 when all went well."""
+    """Migrations, then the optional first user and demo data, under the migration lock."""
     from label_studio_sso.migrate import main as migrate
 
-    status = migrate(os.environ)
-    if status:
-        return status
+    return migrate(os.environ, then=first_user_and_demo_data)
+
+
+def first_user_and_demo_data() -> None:
+    from label_studio_sso.environment import image_settings
+
     if os.environ.get("LABEL_STUDIO_USERNAME"):
         log(f"ensuring Label Studio user {os.environ['LABEL_STUDIO_USERNAME']} exists")
         runpy.run_path(os.path.join(HOME, "bootstrap_admin.py"))
-    if os.environ.get("LSSO_DEMO_DATA", "false") == "true":
+    if image_settings(os.environ)["LSSO_DEMO_DATA"]:
         log("ensuring the demo portal's users and project exist (LSSO_DEMO_DATA=true)")
         runpy.run_path(os.path.join(HOME, "demo_data.py"))
-    return 0
 
 
 def serve() -> None:
-    """gunicorn with the image's configuration, forking workers from this loaded process."""
+    """gunicorn with the image's settings, forking workers from this loaded process."""
     import label_studio
     from django.db import connections
-    from gunicorn.app.wsgiapp import WSGIApplication
+    from gunicorn.app.base import BaseApplication
+
+    from label_studio_sso.server import gunicorn_settings
 
     label_studio_dir = os.path.dirname(label_studio.__file__)
     sys.path.insert(0, label_studio_dir)
     from core.wsgi import application  # Label Studio's own WSGI module, as gunicorn would load it
 
     connections.close_all()  # no connection may be shared by the forked workers
+    settings = {**gunicorn_settings(os.environ), "preload_app": True}
+    os.chdir(label_studio_dir)  # where `gunicorn --chdir` would run Label Studio
 
-    class AlreadyLoaded(WSGIApplication):
-        def load_wsgiapp(self) -> object:  # gunicorn loads nothing: the app is here
+    class LoadedApplication(BaseApplication):  # gunicorn's documented custom-application API
+        def load_config(self) -> None:
+            for name, value in settings.items():
+                self.cfg.set(name, value)
+
+        def load(self) -> object:  # gunicorn loads nothing: the app is here
             return application
 
-    address = f"{os.environ.get('LISTEN_ADDRESS', '0.0.0.0')}:{os.environ.get('PORT', '8080')}"  # noqa: S104
-    log(f"starting gunicorn on {address} with {os.environ.get('WEB_CONCURRENCY', '2')} workers")
-    sys.argv = [
-        "gunicorn",
-        "--config", os.path.join(HOME, "gunicorn.conf.py"),
-        "--preload",
-        "--chdir", label_studio_dir,
-        "core.wsgi:application",
-    ]  # fmt: skip
-    AlreadyLoaded("%(prog)s [OPTIONS] [APP_MODULE]").run()
+    log(
+        f"starting gunicorn on {settings['bind'][0]} with {settings['workers']} workers "
+        f"of {settings['threads']} threads"
+    )
+    LoadedApplication().run()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ container entrypoint. Values are read lazily and re-read when Django's
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -128,7 +129,8 @@ def one_of(*choices: str) -> Callable[[Any], str]:
     return parse
 
 
-def _boolean(value: Any) -> bool:
+def boolean(value: Any) -> bool:
+    """A parser for true/false, 1/0, yes/no, on/off (any case)."""
     if isinstance(value, bool):
         return value
     text = _string(value).lower()
@@ -137,6 +139,28 @@ def _boolean(value: Any) -> bool:
     if text in _FALSE:
         return False
     raise ValueError
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL_ALLOWED = f"one of {', '.join(LOG_LEVELS)} (upper case, as Python's logging spells them)"
+
+
+def log_level(value: Any) -> str:
+    """A parser for a level name exactly as Python's logging spells it (``info`` is refused
+    there, so it is refused here rather than crash the server's start)."""
+    text = _string(value)
+    if text not in LOG_LEVELS:
+        raise ValueError
+    return text
+
+
+def log_level_from_environment(name: str, default: str = "INFO") -> str:
+    """The level in environment variable ``name``; ImproperlyConfigured naming it if invalid."""
+    raw = os.environ.get(name)
+    try:
+        return default if raw is None else Option(name, default, log_level, LOG_LEVEL_ALLOWED).clean(raw)
+    except InvalidSetting as error:
+        raise ImproperlyConfigured(str(error)) from None
 
 
 def _key(value: Any) -> bytes:
@@ -237,7 +261,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("SSO_TOKEN_EXPIRY", 600, integer_between(10, 86400), "whole seconds from 10 to 86400"),
     Option("SSO_TOKEN_ISSUER_PERMISSION", "staff", one_of("staff", "superuser"), "'staff' or 'superuser'"),
-    Option("SSO_SINGLE_USE", True, _boolean, "true or false"),
+    Option("SSO_SINGLE_USE", True, boolean, "true or false"),
     Option("SSO_CLOCK_SKEW", 30, integer_between(0, 300), "whole seconds from 0 to 300"),
     Option(
         "SSO_SIGNING_KEY",

@@ -21,7 +21,18 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import OPTIONS, InvalidSetting, Option, integer_between, mask, one_of, read_environment
+from .conf import (
+    LOG_LEVEL_ALLOWED,
+    OPTIONS,
+    InvalidSetting,
+    Option,
+    boolean,
+    integer_between,
+    log_level,
+    mask,
+    one_of,
+    read_environment,
+)
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
@@ -29,13 +40,22 @@ SHARED_DATABASES = frozenset({"default", "postgresql"})
 
 
 def _listen_address(value: Any) -> str:
-    return str(ipaddress.ip_address(str(value).strip()))
+    text = str(value).strip()
+    if "%" in text:  # a zone index (fe80::1%eth0): gunicorn cannot bind it as written
+        raise ValueError
+    return str(ipaddress.ip_address(text))
 
 
 IMAGE_OPTIONS: tuple[Option, ...] = (
     Option("PORT", 8080, integer_between(1, 65535), "a TCP port from 1 to 65535"),
-    Option("LISTEN_ADDRESS", "0.0.0.0", _listen_address, "an IP address such as 0.0.0.0 or 127.0.0.1"),  # noqa: S104
+    Option(
+        "LISTEN_ADDRESS",
+        "0.0.0.0",  # noqa: S104  (a container listens on its own interfaces)
+        _listen_address,
+        "an IP address such as 0.0.0.0, :: or 127.0.0.1",
+    ),
     Option("WEB_CONCURRENCY", 2, integer_between(1, 64), "a number of gunicorn workers from 1 to 64"),
+    Option("GUNICORN_THREADS", 4, integer_between(1, 64), "a number of threads per worker from 1 to 64"),
     Option("GUNICORN_TIMEOUT", 120, integer_between(5, 3600), "whole seconds from 5 to 3600"),
     Option("DB_WAIT_TIMEOUT", 60, integer_between(0, 600), "whole seconds from 0 to 600"),
     Option("MIGRATE_LOCK_TIMEOUT", 1800, integer_between(0, 86400), "whole seconds from 0 to 86400"),
@@ -45,6 +65,11 @@ IMAGE_OPTIONS: tuple[Option, ...] = (
         one_of("sqlite", "default", "postgresql"),
         "sqlite, or postgresql (or default)",
     ),
+    Option("LSSO_DEMO_DATA", False, boolean, "true or false"),
+    # Label Studio's own level, which it reads unchecked; ours, which the overlay reads.
+    Option("LOG_LEVEL", None, log_level, LOG_LEVEL_ALLOWED),
+    Option("SSO_LOG_LEVEL", "INFO", log_level, LOG_LEVEL_ALLOWED),
+    Option("SSO_AUDIT_LOG_LEVEL", "INFO", log_level, LOG_LEVEL_ALLOWED),
 )
 
 
@@ -104,7 +129,9 @@ def check(environ: Mapping[str, str]) -> list[str]:
         f"{option.name}={_shown(option, sso.get(option.name, option.default), option.name in sso)}"
         for option in OPTIONS
     ]
-    lines += [f"{name}={value}" for name, value in image.items()]
+    lines += [
+        f"{name}={'(Label Studio default)' if value is None else value}" for name, value in image.items()
+    ]
     lines.append(f"HTTPS={'on, certificate ' + certificate if certificate else 'off'}")
     secret_key = label_studio_env(environ, "SECRET_KEY")
     lines.append(

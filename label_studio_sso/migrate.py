@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -70,25 +70,35 @@ def _try_lock(connection: Any, lock_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def migrate(timeout: float) -> str:
-    """Apply every migration; on PostgreSQL under the shared lock. Returns what was done."""
+def migrate(timeout: float, then: Callable[[], None] | None = None) -> str:
+    """Apply every migration, then run ``then``; on PostgreSQL both under the shared lock.
+
+    ``then`` makes the first user: Label Studio's start-up code creates an organization when
+    it finds none, so two replicas doing that at once after the lock would make two.
+    Returns what was done.
+    """
     from django.conf import settings
     from django.core.management import call_command
 
-    if connections["default"].vendor != "postgresql":
+    def migrate_then() -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        if then is not None:
+            then()
+
+    if connections["default"].vendor != "postgresql":
+        migrate_then()
         return "migrated SQLite"
     lock_id = int(getattr(settings, "MIGRATE_LOCK_ID", DEFAULT_LOCK_ID))
     lock_connection = connections.create_connection("default")
     try:
         with advisory_lock(lock_connection, lock_id, timeout):
-            call_command("migrate", interactive=False, verbosity=0)
+            migrate_then()
     finally:
         lock_connection.close()
     return f"migrated PostgreSQL under advisory lock {lock_id}"
 
 
-def main(environ: Mapping[str, str]) -> int:
+def main(environ: Mapping[str, str], then: Callable[[], None] | None = None) -> int:
     """The command line; exit 64 for a bad timeout, 69 (EX_UNAVAILABLE) when the lock never came."""
     import django
 
@@ -102,7 +112,7 @@ def main(environ: Mapping[str, str]) -> int:
     django.setup()
     _report_progress_on_stdout()
     try:
-        sys.stdout.write(f"entrypoint: {migrate(timeout)}\n")
+        sys.stdout.write(f"entrypoint: {migrate(timeout, then)}\n")
     except MigrationLockTimeout as error:
         sys.stderr.write(f"entrypoint: error: {error} (MIGRATE_LOCK_TIMEOUT={timeout}s)\n")
         return EX_UNAVAILABLE

@@ -7,7 +7,12 @@ the SSO_* / JWT_SSO_* environment variables through the package's own validation
 
 import os
 
-from label_studio_sso.conf import RATE_LIMIT_CACHE, RATE_LIMIT_TABLE, read_environment
+from label_studio_sso.conf import (
+    RATE_LIMIT_CACHE,
+    RATE_LIMIT_TABLE,
+    log_level_from_environment,
+    read_environment,
+)
 from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_settings_importable
 
 apply_quiet_defaults()
@@ -55,8 +60,10 @@ LOGGING["filters"] = {  # noqa: F405
 }
 for _handler in LOGGING["handlers"].values():  # noqa: F405
     _handler["filters"] = [*_handler.get("filters", []), "redact_sso_tokens"]
-LOGGING["loggers"]["label_studio_sso"] = {"level": os.environ.get("SSO_LOG_LEVEL", "INFO")}  # noqa: F405
-LOGGING["loggers"]["label_studio_sso.audit"] = {"level": os.environ.get("SSO_AUDIT_LOG_LEVEL", "INFO")}  # noqa: F405
+LOGGING["loggers"]["label_studio_sso"] = {"level": log_level_from_environment("SSO_LOG_LEVEL")}  # noqa: F405
+LOGGING["loggers"]["label_studio_sso.audit"] = {  # noqa: F405
+    "level": log_level_from_environment("SSO_AUDIT_LOG_LEVEL")
+}
 # Django's development server logs full request lines; send them through the filter too.
 LOGGING["loggers"]["django.server"] = {  # noqa: F405
     "handlers": ["console"],

@@ -26,12 +26,17 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "SSO_FRAME_ANCESTORS": ("portal.example.com", "'none' https://portal.example.com"),
     "SSO_RATE_LIMIT": ("sixty", "1234567/m"),
     "PORT": ("http", "65536"),
-    "LISTEN_ADDRESS": ("everywhere", "256.0.0.1"),
+    "LISTEN_ADDRESS": ("everywhere", "fe80::1%eth0"),
     "WEB_CONCURRENCY": ("two", "65"),
+    "GUNICORN_THREADS": ("four", "0"),
     "GUNICORN_TIMEOUT": ("2m", "4"),
     "DB_WAIT_TIMEOUT": ("-1", "601"),
     "MIGRATE_LOCK_TIMEOUT": ("1h", "86401"),
     "DJANGO_DB": ("5", "mongodb"),
+    "LSSO_DEMO_DATA": ("please", "2"),
+    "LOG_LEVEL": ("info", "TRACE"),
+    "SSO_LOG_LEVEL": ("debug", "VERBOSE"),
+    "SSO_AUDIT_LOG_LEVEL": ("Warning", "NOTSET"),
 }
 
 # Empty is valid for these: it switches a feature off or falls back to the default.

@@ -12,6 +12,7 @@ from label_studio_sso.conf import (
     OPTIONS,
     InvalidSetting,
     invalid_settings,
+    log_level_from_environment,
     mask,
     read_environment,
     sso_settings,
@@ -190,3 +191,24 @@ def test_bytes_and_empty_bytes_keys_are_accepted() -> None:
 def test_list_settings_accept_none_as_empty() -> None:
     for name in ("SSO_PREVIOUS_SIGNING_KEYS", "SSO_FRAME_ANCESTORS"):
         assert next(option for option in OPTIONS if option.name == name).clean(None) == ()
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+def test_a_log_level_spelled_as_python_spells_it_is_used(level: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSO_AUDIT_LOG_LEVEL", level)
+    assert log_level_from_environment("SSO_AUDIT_LOG_LEVEL") == level
+
+
+@pytest.mark.parametrize("level", ["info", "TRACE", "", "20"])
+def test_any_other_log_level_stops_the_overlay_naming_the_variable(
+    level: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python's logging would stop Label Studio's start with a traceback instead."""
+    monkeypatch.setenv("SSO_LOG_LEVEL", level)
+    with pytest.raises(ImproperlyConfigured, match=r"^SSO_LOG_LEVEL=.* is not allowed: one of DEBUG"):
+        log_level_from_environment("SSO_LOG_LEVEL")
+
+
+def test_an_unset_log_level_is_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSO_LOG_LEVEL", raising=False)
+    assert log_level_from_environment("SSO_LOG_LEVEL") == "INFO"

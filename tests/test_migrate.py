@@ -51,11 +51,11 @@ def _psycopg(postgres: Any) -> psycopg.Connection:
     )
 
 
-def _lock_is_free(postgres: Any) -> bool:
+def _lock_is_free(postgres: Any, lock_id: int = LOCK_ID) -> bool:
     with _psycopg(postgres) as other:
-        taken = other.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_ID]).fetchone()[0]
+        taken = other.execute("SELECT pg_try_advisory_lock(%s)", [lock_id]).fetchone()[0]
         if taken:
-            other.execute("SELECT pg_advisory_unlock(%s)", [LOCK_ID])
+            other.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
         return bool(taken)
 
 
@@ -152,3 +152,21 @@ def test_the_command_exits_69_when_another_migration_never_ends(
         assert main({"MIGRATE_LOCK_TIMEOUT": "0"}) == 69
     assert "another process held the migration lock 1000 for more than 0s" in capsys.readouterr().err
     assert connections["default"].vendor == "sqlite"  # the test database was never touched
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_user_is_made_while_the_migration_lock_is_still_held(
+    postgres: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Label Studio makes an organization when it finds none: two replicas doing that after
+    the lock would make two. (The lock is taken on PostgreSQL; migrate itself runs on the
+    already-migrated test database, so it has nothing to do.)"""
+    monkeypatch.setattr(migration, "connections", ConnectionHandler({"default": _django_database(postgres)}))
+    lock_free_during_first_user: list[bool] = []
+
+    migration.migrate(
+        5, then=lambda: lock_free_during_first_user.append(_lock_is_free(postgres, migration.DEFAULT_LOCK_ID))
+    )
+
+    assert lock_free_during_first_user == [False]
+    assert _lock_is_free(postgres, migration.DEFAULT_LOCK_ID)

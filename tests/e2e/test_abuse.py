@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -54,21 +55,17 @@ def served_by(server: LabelStudio, status: int) -> set[str]:
 def test_the_rate_limit_holds_across_every_gunicorn_worker(label_studio: LabelStudio) -> None:
     """A worker that accepted nothing refuses once the others have used up the limit.
 
-    Idle sync workers race for each connection and the same one tends to win; tying up
-    all workers but one with half-sent requests sends the next request to a random other.
+    An idle worker tends to win every accept; requests sent at once, each on its own
+    connection, are spread over the workers.
     """
     assert [label_studio.issue("alice@example.com").status_code for _ in range(LIMIT)] == [200] * LIMIT
     accepted_by = served_by(label_studio, 200)
     for _attempt in range(12):
-        holders = [socket.create_connection(("127.0.0.1", label_studio.port)) for _ in range(WORKERS - 1)]
-        try:
-            for holder in holders:
-                holder.sendall(b"POST /api/sso/token HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n")
-            time.sleep(0.5)
-            assert label_studio.issue("alice@example.com").status_code == 429
-        finally:
-            for holder in holders:
-                holder.close()
+        with ThreadPoolExecutor(max_workers=2 * WORKERS) as pool:
+            statuses = list(
+                pool.map(lambda _: label_studio.issue("alice@example.com").status_code, range(2 * WORKERS))
+            )
+        assert statuses == [429] * (2 * WORKERS)
         if served_by(label_studio, 429) - accepted_by:
             return
     pytest.fail(f"every refusal came from a worker that had accepted: {accepted_by}")
@@ -87,24 +84,27 @@ def test_an_oversized_body_gets_413_without_being_sent(label_studio: LabelStudio
     assert time.monotonic() - started < 5  # answered at once, not after waiting for 50 MiB
 
 
-def test_slow_clients_hold_a_worker_only_until_gunicorns_timeout(label_studio: LabelStudio) -> None:
-    """Each slow client ties up one sync worker; others keep serving; the arbiter frees it."""
-    slow = [socket.create_connection(("127.0.0.1", label_studio.port)) for _ in range(WORKERS - 1)]
+def test_idle_connections_hold_no_worker(label_studio: LabelStudio) -> None:
+    """A browser opens connections it may never use (preconnects); a load balancer keeps some.
+
+    gunicorn's sync workers each waited on such a connection until it closed: two took the
+    image's default two workers, and the server stopped answering.
+    """
+    idle = [socket.create_connection(("127.0.0.1", label_studio.port)) for _ in range(4 * WORKERS)]
+    try:
+        assert requests.get(f"{label_studio.url}/health", timeout=3 * TIMEOUT).status_code == 200
+    finally:
+        for connection in idle:
+            connection.close()
+
+
+def test_a_slow_client_holds_one_thread_and_the_others_keep_serving(label_studio: LabelStudio) -> None:
+    """Each client that never finishes its body holds one thread until it disconnects."""
+    slow = [socket.create_connection(("127.0.0.1", label_studio.port)) for _ in range(WORKERS)]
     try:
         for connection in slow:
             connection.sendall(b"POST /api/sso/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-        started = time.monotonic()
         assert requests.get(f"{label_studio.url}/health", timeout=TIMEOUT).status_code == 200
-        assert time.monotonic() - started < TIMEOUT / 2  # the last free worker answered at once
-        all_busy = [socket.create_connection(("127.0.0.1", label_studio.port)) for _ in range(2)]
-        all_busy[0].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never finished
-        started = time.monotonic()
-        response = requests.get(f"{label_studio.url}/health", timeout=TIMEOUT * 4)
-        waited = time.monotonic() - started
-        assert response.status_code == 200
-        assert waited < TIMEOUT * 3  # at worst gunicorn's timeout, then a fresh worker
-        for connection in all_busy:
-            connection.close()
     finally:
         for connection in slow:
             connection.close()

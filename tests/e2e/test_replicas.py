@@ -90,6 +90,18 @@ def test_both_replicas_migrated_one_at_a_time(replicas: tuple[LabelStudio, Label
     assert all("Starting gunicorn" in text for text in logs)
 
 
+def test_two_replicas_started_together_make_one_first_user_in_one_organization(
+    replicas: tuple[LabelStudio, LabelStudio],
+) -> None:
+    """Both were told to create the same first user; Label Studio makes an organization
+    with it when none exists, so the second must find the first's under the lock."""
+    counted = replicas[0].exec_python(
+        "from organizations.models import Organization\nfrom users.models import User\n"
+        "print('COUNTS', Organization.objects.count(), User.objects.filter(email='admin@example.com').count())"
+    )
+    assert "COUNTS 1 1" in counted
+
+
 def test_a_token_sent_to_both_replicas_at_once_logs_in_exactly_once(
     replicas: tuple[LabelStudio, LabelStudio], postgres: Any
 ) -> None:
