@@ -20,7 +20,7 @@ MEGABYTE = 1_000_000
 def build_image(tag: str) -> tuple[str, str]:
     """Build the SSO image with the project's own build command; return (image, its base)."""
     subprocess.run([str(REPO / "docker" / "build-image"), tag], check=True, stdout=subprocess.DEVNULL)
-    base = _inspect(tag, '{{ index .Config.Labels "io.label-studio-sso.base" }}')
+    base = _inspect(tag, '{{ index .Config.Labels "org.opencontainers.image.base.name" }}')
     return tag, base
 
 

@@ -1,3 +1,8 @@
 """label-studio-sso: single sign-on for Label Studio Community Edition."""
 
-__version__ = "7.0.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("label-studio-sso")  # written once, in the Dockerfile
+except PackageNotFoundError:  # pragma: no cover  (imported from a checkout, not installed)
+    __version__ = "0+unknown"

@@ -1,6 +1,7 @@
 # Sourced by scripts/run and scripts/test: a virtualenv with Label Studio and this package.
 #
-# The venv lives in a cache keyed by pyproject.toml and the Python version, so a second
+# The venv lives in a cache keyed by pyproject.toml, the image's pinned server
+# (docker/server-requirements.txt) and the Python version, so a second
 # run on the same machine installs nothing; the editable install is refreshed each time
 # so the venv always points at this checkout.
 
@@ -9,17 +10,18 @@ export LSSO_CACHE_DIR
 
 lsso_venv() {
   local python=${PYTHON:-python3} key venv
-  key=$( { cat pyproject.toml; "$python" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
+  key=$( { cat pyproject.toml docker/server-requirements.txt; "$python" -c 'import sys; print(sys.version)'; } \
+    | sha256sum | cut -c1-16)
   venv=${LSSO_VENV:-$LSSO_CACHE_DIR/venv-$key}
   if [ ! -f "$venv/.complete" ]; then
     echo "scripts: creating $venv (Label Studio 1.23.2 and test tools; a few minutes the first time)" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
-    "$venv/bin/python" -m pip install --quiet -e ".[test]"
+    "$venv/bin/python" -m pip install --quiet -e ".[test]" -r docker/server-requirements.txt
     touch "$venv/.complete"
   else
-    local output  # quiet unless it fails: setuptools warns at length about editable installs
+    local output  # quiet unless it fails
     if ! output=$("$venv/bin/python" -m pip install --quiet --no-deps -e . 2>&1); then
       echo "$output" >&2
       return 1

@@ -14,7 +14,9 @@ import pytest
 import requests
 from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in, user_id_of, whoami
 from hostile_tokens import assemble, claims, keys_for
+from sso_support import REPO
 
+import label_studio_sso
 from label_studio_sso.keys import derive_key
 
 pytestmark = pytest.mark.e2e
@@ -49,15 +51,27 @@ def test_the_image_runs_as_uid_1001_on_port_8080_with_a_healthcheck_and_labels(s
     assert "8080/tcp" in config["ExposedPorts"]
     assert config["Healthcheck"]["Test"][-1] == "/label-studio-sso/healthcheck.py"
     labels = config["Labels"]
-    assert labels["org.opencontainers.image.version"]
-    assert labels["org.opencontainers.image.source"]
-    assert labels["io.labelstud.version"] == "1.23.2"
+    assert labels["org.opencontainers.image.version"] == label_studio_sso.__version__  # from the Dockerfile
+    assert labels["org.opencontainers.image.source"].startswith("https://")
+    assert labels["org.opencontainers.image.base.name"].endswith(":1.23.2")
+    revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    if revision.returncode == 0:  # a checkout: the image says which commit it was built from
+        assert labels["org.opencontainers.image.revision"] == revision.stdout.strip()
 
 
-def test_the_sso_layer_adds_less_than_20_mb_to_its_base(sso_image: str) -> None:
+def test_the_sso_layers_add_less_than_5_mb_to_their_base_and_keep_no_wheel(sso_image: str) -> None:
     image = inspect(sso_image)
-    base = inspect(image["Config"]["Labels"]["io.label-studio-sso.base"])
-    assert image["Size"] - base["Size"] < 20_000_000
+    base = inspect(image["Config"]["Labels"]["org.opencontainers.image.base.name"])
+    assert image["Size"] - base["Size"] < 5_000_000
+    added = image["RootFS"]["Layers"][len(base["RootFS"]["Layers"]) :]
+    assert 1 <= len(added) <= 2  # the installed package and gunicorn; the scripts in docker/
+    leftovers = "ls -d /src /tmp/* 2>/dev/null; find /opt/label-studio-sso /label-studio-sso -name '*.whl'"
+    shown = subprocess.run(
+        ["docker", "run", "--rm", "--entrypoint", "sh", sso_image, "-c", leftovers],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert shown == []
 
 
 def test_a_legacy_token_and_a_personal_access_token_both_issue(label_studio: LabelStudio) -> None:
