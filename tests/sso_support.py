@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -157,10 +158,13 @@ class PostgresServer:
     THROWAWAY = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     BIN = Path("/usr/lib/postgresql/15/bin")
 
-    def __init__(self) -> None:
+    def __init__(self, also_listen_on: str | None = None) -> None:
+        """``also_listen_on``: one more address (with its /24) to accept clients from, e.g.
+        the Docker bridge's gateway for containers in their own network namespaces."""
         import pwd
 
         self.port = free_port()
+        self.also_listen_on = also_listen_on
         self.directory = Path(tempfile.mkdtemp(prefix="lsso-pg-"))
         account = pwd.getpwnam("postgres")
         os.chown(self.directory, account.pw_uid, account.pw_gid)
@@ -171,6 +175,10 @@ class PostgresServer:
         self._as_postgres([str(self.BIN / "initdb"), "-D", str(self.directory / "data"), "-U", "postgres",
                            "--auth=scram-sha-256", f"--pwfile={password_file}", "--encoding=UTF8",
                            "--locale=C.UTF-8"])  # fmt: skip
+        if also_listen_on:
+            with (self.directory / "data" / "pg_hba.conf").open("a") as hba:
+                network = ipaddress.ip_network(f"{also_listen_on}/24", strict=False)
+                hba.write(f"host all all {network} scram-sha-256\n")
         self.resume()
 
     def _as_postgres(self, command: list[str]) -> None:
@@ -197,10 +205,15 @@ class PostgresServer:
 
     def resume(self) -> None:
         """Start it again on the same port and data, as after an outage."""
+        options = (
+            f"-c listen_addresses={self._addresses()} -p {self.port} "
+            f"-c unix_socket_directories={self.directory} " + self.THROWAWAY
+        )
         self._as_postgres([str(self.BIN / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-l",
-                           str(self.directory / "log"), "-o", f"-c listen_addresses=127.0.0.1 -p {self.port} "
-                           f"-c unix_socket_directories={self.directory} " + self.THROWAWAY,
-                           "start"])  # fmt: skip
+                           str(self.directory / "log"), "-o", options, "start"])  # fmt: skip
+
+    def _addresses(self) -> str:
+        return ",".join(filter(None, ["127.0.0.1", self.also_listen_on]))
 
     def query(self, sql: str, *parameters: object) -> list[tuple[object, ...]]:
         import psycopg
@@ -209,6 +222,15 @@ class PostgresServer:
             host="127.0.0.1", port=self.port, user="postgres", password=self.PASSWORD, autocommit=True
         ) as connection:
             return connection.execute(sql, parameters).fetchall()
+
+    def execute(self, sql: str) -> None:
+        """A statement that returns no rows (CREATE ROLE, CREATE DATABASE)."""
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", password=self.PASSWORD, autocommit=True
+        ) as connection:
+            connection.execute(sql)
 
     def stop(self) -> None:
         self.pause()
