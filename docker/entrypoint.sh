@@ -5,9 +5,12 @@
 #   -> exec docker/serve.py: migrate (safe with several replicas) -> first user (and demo data)
 #      -> gunicorn, whose workers fork from that process
 #
-# With no command (or "serve") it runs that story; any other command (bash, python,
-# label-studio ...) runs instead, after the *_FILE secrets are read. Errors are one line
-# on stderr; configuration errors exit 64.
+# With no command (or "serve") it runs that story. "migrate" (or "label-studio-migrate",
+# the name the official Helm chart's init container uses) runs it up to the first user and
+# exits. "hold" stays up doing nothing until SIGTERM: the official Helm chart's nginx
+# container, whose port this pod's server answers (a pod's containers share one network).
+# Any other command (bash, python, label-studio ...) runs instead, after the *_FILE
+# secrets are read. Errors are one line on stderr; configuration errors exit 64.
 set -Eeuo pipefail
 
 LSSO_HOME=/label-studio-sso
@@ -73,18 +76,33 @@ announce_migration() {
 serve() {
   # Migrations, the first user (LABEL_STUDIO_USERNAME), the demo data (LSSO_DEMO_DATA=true)
   # and gunicorn, in one Python process that becomes PID 1, so signals reach gunicorn.
-  exec python3 "$LSSO_HOME/serve.py"
+  # With "prepare", everything but gunicorn.
+  exec python3 "$LSSO_HOME/serve.py" "$@"
+}
+
+hold() {
+  log "holding: nothing to run in this container; stopping on SIGTERM"
+  trap 'exit 0' TERM INT
+  sleep infinity &
+  wait
 }
 
 _main() {
   read_secrets
-  if [ $# -gt 0 ] && [ "$1" != "serve" ]; then
-    exec "$@"
-  fi
+  local command=${1:-serve}
+  case "$command" in
+    serve | migrate | label-studio-migrate) ;;
+    hold) hold; return ;;
+    *) exec "$@" ;;
+  esac
   validate_environment
   wait_for_database
   announce_migration
-  serve
+  if [ "$command" = serve ]; then
+    serve
+  else
+    serve prepare
+  fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

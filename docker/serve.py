@@ -7,7 +7,8 @@ database connection is closed, and gunicorn forks its workers from this process 
 ``preload_app`` mode), so they serve at once and share the imported code's memory.
 The listening socket opens only after all of that succeeded.
 
-Exit status 69 when another replica's migration outlasts MIGRATE_LOCK_TIMEOUT.
+``serve.py prepare`` stops before gunicorn (an init container's job). Exit status 69 when
+another replica's migration outlasts MIGRATE_LOCK_TIMEOUT.
 """
 
 import os
@@ -73,6 +74,6 @@ def serve() -> None:
 
 if __name__ == "__main__":
     status = prepare()
-    if status:
+    if status or sys.argv[1:] == ["prepare"]:  # prepare: migrate and the first user, then exit
         sys.exit(status)
     serve()

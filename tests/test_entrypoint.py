@@ -77,3 +77,29 @@ def test_postgresql_is_recognised_in_every_spelling() -> None:
 
 def test_the_heartex_spelling_selects_postgresql_like_label_studio() -> None:
     assert bash("uses_postgresql", HEARTEX_DJANGO_DB="default").returncode == 0
+
+
+def test_hold_stays_up_until_sigterm_and_exits_0() -> None:
+    """The official Helm chart's nginx container runs the image with this command."""
+    process = subprocess.Popen(
+        ["bash", str(ENTRYPOINT), "hold"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert "holding" in process.stdout.readline()  # up, and doing nothing else
+        assert process.poll() is None
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+
+
+def test_migrate_and_the_charts_name_for_it_run_the_start_up_without_the_server() -> None:
+    for command in ("migrate", "label-studio-migrate"):
+        result = bash(
+            f"validate_environment() {{ :; }}; wait_for_database() {{ :; }}; announce_migration() {{ :; }}; "
+            f'serve() {{ echo "serve $*"; }}; _main {command}'
+        )
+        assert result.stdout.strip() == "serve prepare", result.stderr
+    assert bash('validate_environment() { :; }; wait_for_database() { :; }; announce_migration() { :; }; '
+                'serve() { echo "serve $*"; }; _main').stdout.strip() == "serve"  # fmt: skip
