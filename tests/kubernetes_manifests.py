@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 from sso_support import REPO
 
@@ -30,3 +31,13 @@ def one(documents: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 def example_secret() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE_SECRET.read_text())
+
+
+def mint_as_the_first_user(url: str) -> requests.Response:
+    """POST /api/sso/token for the first user, with the example Secret's API token for it."""
+    return requests.post(
+        f"{url}/api/sso/token",
+        json={"email": "admin@example.com"},
+        headers={"Authorization": f"Token {example_secret()['stringData']['admin-token']}"},
+        timeout=30,
+    )

@@ -6,9 +6,11 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 from kubernetes_manifests import BASE, example_secret, one, rendered
 from kubernetes_validate.utils import latest_version
 
+import label_studio_sso
 from label_studio_sso.server import GRACEFUL_TIMEOUT_SECONDS
 
 VERSION = latest_version()
@@ -89,3 +91,11 @@ def test_the_example_secret_has_every_file_the_deployment_reads(manifests: list[
 
 def test_the_base_is_not_applied_with_the_example_secret() -> None:
     assert "secret.example.yaml" not in (BASE / "kustomization.yaml").read_text().split("resources:")[1]
+
+
+def test_the_deployments_name_the_image_of_this_release() -> None:
+    """The version is written once, in the Dockerfile; the deployments name that image tag."""
+    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
+    helm_values = yaml.safe_load((BASE.parent / "helm" / "label-studio-values.yaml").read_text())
+    assert kustomization["images"][0]["newTag"] == label_studio_sso.__version__
+    assert helm_values["global"]["image"]["tag"] == label_studio_sso.__version__

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from kubernetes_manifests import example_secret
+from kubernetes_manifests import example_secret, mint_as_the_first_user
 from pods import bridge_gateway, docker
 from sso_support import REPO, PostgresServer, free_port
 
@@ -117,12 +117,7 @@ def test_the_pods_probes_and_service_port_are_answered_by_the_app_container(
                 pass
             assert time.monotonic() < deadline, docker("logs", chart_pod["names"]["app"], check=False)
             time.sleep(1)
-    issued = requests.post(
-        f"{chart_pod['url']}/api/sso/token",
-        json={"email": "admin@example.com"},
-        headers={"Authorization": f"Token {SECRET['stringData']['admin-token']}"},
-        timeout=30,
-    )
+    issued = mint_as_the_first_user(chart_pod["url"])
     assert issued.status_code == 200, issued.text
 
 

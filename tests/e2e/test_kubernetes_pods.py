@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from kubernetes_manifests import example_secret, rendered
+from kubernetes_manifests import example_secret, mint_as_the_first_user, rendered
 from load_balancer import LoadBalancer
 from pods import Pod, PodTemplate, bridge_gateway, docker
 from sso_support import PostgresServer
@@ -89,12 +89,7 @@ def test_two_pods_started_together_share_one_database_one_organization_and_token
     entrypoint = "/label-studio-sso/entrypoint.sh"
     counted = docker("exec", first.name, entrypoint, "python3", "-m", "django", "shell", "-c", count)
     assert "ORGANIZATIONS 1" in counted
-    issued = requests.post(
-        f"{first.url}/api/sso/token",
-        json={"email": "admin@example.com"},
-        headers={"Authorization": f"Token {SECRET['admin-token']}"},
-        timeout=30,
-    )
+    issued = mint_as_the_first_user(first.url)
     assert issued.status_code == 200, issued.text
     token = issued.json()["token"]
     landed = requests.get(
@@ -156,12 +151,7 @@ class ClientStream:
                 self.failures.append(failure)
 
     def _logged_in_browser(self) -> requests.Session | None:
-        issued = requests.post(
-            f"{self.url}/api/sso/token",
-            json={"email": "admin@example.com"},
-            headers={"Authorization": f"Token {SECRET['admin-token']}"},
-            timeout=30,
-        )
+        issued = mint_as_the_first_user(self.url)
         if issued.status_code != 200:
             self._count(f"token: {issued.status_code}")
             return None
