@@ -85,11 +85,16 @@ def test_redact_removes_jwts_and_token_parameters() -> None:
 
 
 @pytest.mark.parametrize(
-    ("msg", "args"),
-    [("request %s", ("/x?ls_auth_token=secretvalue",)), ("plain message", ()), ("broken %s %s", ("one",))],
+    ("msg", "args", "kept_msg", "kept_args"),
+    [
+        ("request %s", ("/x?ls_auth_token=secretvalue",), f"request /x?ls_auth_token={REDACTED}", None),
+        ("request %s", ("/x?page=2",), "request %s", ("/x?page=2",)),  # nothing to remove: untouched
+        ("broken %s %s", ("one",), "broken %s %s", ("one",)),  # malformed: left for logging to report
+    ],
 )
-def test_the_filter_rewrites_records_and_never_drops_them(msg: str, args: tuple[str, ...]) -> None:
+def test_the_filter_rewrites_only_records_with_a_token_and_drops_none(
+    msg: str, args: tuple[str, ...], kept_msg: str, kept_args: tuple[str, ...] | None
+) -> None:
     record = logging.LogRecord("django.server", logging.INFO, __file__, 1, msg, args, None)
     assert RedactTokensFilter().filter(record) is True
-    if args == ("/x?ls_auth_token=secretvalue",):
-        assert record.getMessage() == f"request /x?ls_auth_token={REDACTED}"
+    assert (record.msg, record.args) == (kept_msg, kept_args)
