@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,19 +70,39 @@ def test_the_lock_is_released_when_the_block_fails(postgres: Any, pg_connection:
     assert _lock_is_free(postgres)
 
 
+class PollCounter:
+    """Counts the waiter's polls (each still takes the real ``pg_try_advisory_lock``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.failed = 0
+        self.first_failure = threading.Event()
+        real = migration._try_lock
+
+        def counted(connection: Any, lock_id: int) -> bool:
+            taken = real(connection, lock_id)
+            if not taken:
+                self.failed += 1
+                self.first_failure.set()
+            return taken
+
+        monkeypatch.setattr(migration, "_try_lock", counted)
+
+
 def test_a_waiter_says_so_and_proceeds_when_the_holder_lets_go(
-    postgres: Any, pg_connection: Any, caplog: pytest.LogCaptureFixture
+    postgres: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    polls = PollCounter(monkeypatch)
+    acquired = threading.Event()
     holder = _psycopg(postgres)
     holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
-    threading.Timer(1.0, holder.close).start()  # the holder's session ends: its lock goes with it
-    started = time.monotonic()
-    with (
-        caplog.at_level(logging.INFO, logger="label_studio_sso.migrate"),
-        advisory_lock(pg_connection, LOCK_ID, timeout=30, poll=0.1),
-    ):
-        waited = time.monotonic() - started
-    assert waited >= 0.9
+    with caplog.at_level(logging.INFO, logger="label_studio_sso.migrate"):
+        waiter = threading.Thread(target=_wait_for_lock, args=(postgres, acquired))
+        waiter.start()
+        assert polls.first_failure.wait(timeout=10)  # it asked, and was refused
+        assert not acquired.is_set()
+        holder.close()  # the holder's session ends: its lock goes with it
+        waiter.join(timeout=10)
+    assert acquired.is_set()
     assert "another replica is migrating; waiting for its lock" in caplog.text
 
 
@@ -97,23 +116,28 @@ def test_a_lock_held_too_long_gives_up_with_a_clear_error(postgres: Any, pg_conn
             pytest.fail("the block must not run without the lock")
 
 
-def test_a_waiting_replica_does_not_stall_the_migrating_ones_concurrent_index_builds(postgres: Any) -> None:
+def test_a_waiting_replica_does_not_stall_the_migrating_ones_concurrent_index_builds(
+    postgres: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Label Studio's migrations run CREATE INDEX CONCURRENTLY, which waits for older transactions.
 
     The waiter polls in autocommit, so no transaction of its own is ever open for the
     index build to wait on.
     """
+    polls = PollCounter(monkeypatch)
     acquired = threading.Event()
     with _psycopg(postgres) as migrating:
         migrating.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
         waiter = threading.Thread(target=_wait_for_lock, args=(postgres, acquired), daemon=True)
         waiter.start()
-        time.sleep(0.5)
+        assert polls.first_failure.wait(timeout=10)  # the waiter is polling
         migrating.execute("CREATE TABLE IF NOT EXISTS lsso_migrate_probe (id integer)")
         migrating.execute("SET statement_timeout = '10s'")
+        polled_before = polls.failed
         for attempt in range(20):  # many builds, each while the waiter keeps polling
             migrating.execute(f"CREATE INDEX CONCURRENTLY lsso_probe_{attempt} ON lsso_migrate_probe (id)")
         migrating.execute("DROP TABLE lsso_migrate_probe")
+        assert polls.failed > polled_before  # it polled during the builds, and none stalled
         assert not acquired.is_set()
     waiter.join(timeout=10)
     assert acquired.is_set()
