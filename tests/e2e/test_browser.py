@@ -63,7 +63,7 @@ def test_alice_lands_in_label_studio_inside_the_iframe_already_logged_in(page: A
         cookie["name"] for cookie in page.context.cookies(server.url.replace("127.0.0.1", "ls.example.test"))
     }
     assert "ls_auth_token" not in cookies
-    frame.wait_for_timeout(3000)  # let Label Studio's data manager finish drawing
+    frame.wait_for_load_state("networkidle")  # Label Studio's data manager has its data
     shot = README_SHOT if os.environ.get("UPDATE_README_SCREENSHOT") == "1" else SHOTS / "demo-portal.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot))
@@ -144,8 +144,7 @@ def other_site(demo: Any) -> Iterator[str]:
 def test_frame_ancestors_lets_the_portal_embed_but_another_origin_is_refused(
     page: Any, other_site: str
 ) -> None:
-    page.goto(f"{other_site}/")
-    page.wait_for_timeout(3000)
+    page.goto(f"{other_site}/")  # waits for the load event of the page and of its iframe
     embedded = page.frames[1]
     assert embedded.url.startswith("chrome-error://") or embedded.evaluate("document.body.innerText") == ""
 
@@ -193,13 +192,14 @@ def test_a_link_from_another_site_cannot_silently_switch_alice_to_the_attackers_
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "login-csrf-confirmation.png"))
     page.get_by_role("button", name=re.compile("Stay signed in as alice")).click()
-    page.wait_for_url(re.compile(r"/projects/"), timeout=60000)
+    # the path itself, not the confirmation page's ?next=/projects/ (a match before the POST)
+    page.wait_for_url(re.compile(r"^http://ls\.example\.test:\d+/projects/"), timeout=60000)
     assert ls_whoami(page, server) == "alice@example.com"
 
     page.goto(attacker_link("/projects/"))
     page.click("#go")
     page.get_by_role("button", name=re.compile("Continue as bob")).click()
-    page.wait_for_url(re.compile(r"/projects/"), timeout=60000)
+    page.wait_for_url(re.compile(r"^http://ls\.example\.test:\d+/projects/"), timeout=60000)
     assert ls_whoami(page, server) == "bob@example.com"  # a person who means it can still switch
 
 

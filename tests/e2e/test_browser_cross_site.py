@@ -12,6 +12,7 @@ import datetime
 import ipaddress
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,7 +205,10 @@ def test_cross_site_embedding_logs_in_and_a_hostile_site_cannot_write(
     attacker = page.context.new_page()
     attacker.goto(f"{hostile_site}/")
     attacker.wait_for_function("document.title === 'sent'", timeout=30000)
-    attacker.wait_for_timeout(2000)
+    refusals = "refused a cross-origin POST to /api/projects/"
+    deadline = time.monotonic() + 30
+    while server.logs().count(refusals) < 2 and time.monotonic() < deadline:
+        time.sleep(0.25)  # both forged writes have reached the server
 
     titles = admin_projects(server)
     assert "made-in-the-ui" in titles
