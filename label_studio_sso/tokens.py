@@ -216,8 +216,6 @@ def _login_claims(claims: dict[str, Any]) -> LoginClaims:
         or type(claims["nbf"]) is not int
     ):
         raise TokenRejected(Reason.INVALID_CLAIM, _int_or_none(user_id), authentic=True)
-    if iat > time.time() + sso_settings.SSO_CLOCK_SKEW:  # pragma: no cover  (PyJWT >= 2.10 refuses first)
-        raise TokenRejected(Reason.NOT_YET_VALID, user_id, authentic=True)
     if exp - iat > MAX_LIFETIME:
         raise TokenRejected(Reason.LIFETIME_TOO_LONG, user_id, authentic=True)
     expires_at = datetime.fromtimestamp(exp + sso_settings.SSO_CLOCK_SKEW, tz=timezone.utc)
