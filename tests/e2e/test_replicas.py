@@ -85,8 +85,12 @@ def test_look_alike_emails_reach_no_other_account_on_postgresql(
 
 
 def test_both_replicas_migrated_one_at_a_time(replicas: tuple[LabelStudio, LabelStudio]) -> None:
+    """Started at the same moment on an empty database, one migrates while the other waits
+    for the lock (a migration takes about a minute; reaching the lock, seconds)."""
     logs = [server.logs() for server in replicas]
-    assert all("migrating PostgreSQL, one replica at a time" in text for text in logs)
+    waited = ["another replica is migrating; waiting for its lock" in text for text in logs]
+    assert sorted(waited) == [False, True]
+    assert all("migrated PostgreSQL under advisory lock 1000" in text for text in logs)
     assert all("Starting gunicorn" in text for text in logs)
 
 
