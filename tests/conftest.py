@@ -27,6 +27,9 @@ for _name in list(os.environ):
 from django.conf import settings  # noqa: E402
 
 settings.INSTALLED_APPS  # noqa: B018  (imports the overlay; pytest-django then calls django.setup())
+# A cheap password hasher, as Django's testing documentation advises: PBKDF2's real cost
+# (about a second for each test that makes users, here) is not what any test is about.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
@@ -146,3 +149,11 @@ def postgres() -> Iterator[Any]:
     server = PostgresServer()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Mark what needs a local PostgreSQL (run as root through runuser) by the fixture it uses,
+    so ``-m "not postgres"`` (scripts/test --fast) leaves those out without a list to keep."""
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
