@@ -28,12 +28,15 @@ ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(D
 GRACEFUL_TIMEOUT_SECONDS = 30
 
 
+def _host_and_port(address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> str:
+    """``host:port`` with an IPv6 address in brackets, as both URLs and gunicorn want it."""
+    return f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+
+
 def bind_address(environ: Mapping[str, str]) -> str:
     """``LISTEN_ADDRESS`` and ``PORT`` as gunicorn binds them: ``[::]:8080`` for IPv6."""
     settings = image_settings(environ)
-    address = ipaddress.ip_address(settings["LISTEN_ADDRESS"])
-    host = f"[{address}]" if address.version == 6 else str(address)
-    return f"{host}:{settings['PORT']}"
+    return _host_and_port(ipaddress.ip_address(settings["LISTEN_ADDRESS"]), settings["PORT"])
 
 
 def health_url(environ: Mapping[str, str]) -> str:
@@ -42,9 +45,8 @@ def health_url(environ: Mapping[str, str]) -> str:
     address = ipaddress.ip_address(settings["LISTEN_ADDRESS"])
     if address.is_unspecified:
         address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
-    host = f"[{address}]" if address.version == 6 else str(address)
     scheme = "https" if environ.get("TLS_CERT_FILE") else "http"
-    return f"{scheme}://{host}:{settings['PORT']}/health"
+    return f"{scheme}://{_host_and_port(address, settings['PORT'])}/health"
 
 
 def gunicorn_settings(environ: Mapping[str, str]) -> dict[str, Any]:
