@@ -265,7 +265,7 @@ PURGE_SCRIPT = """
 import time, django
 django.setup()
 from label_studio_sso.models import RedeemedToken
-from label_studio_sso.redemption import purge_expired
+from label_studio_sso.portal.redemption import purge_expired
 before = RedeemedToken.objects.count()
 started = time.perf_counter()
 deleted = purge_expired()

@@ -49,11 +49,11 @@ read_secrets() {
 }
 
 validate_environment() {
-  python3 -m label_studio_sso.environment check || exit $?
+  python3 -m label_studio_sso.container.environment check || exit $?
 }
 
 wait_for_database() {
-  python3 -m label_studio_sso.environment wait-for-db || exit $?
+  python3 -m label_studio_sso.container.environment wait-for-db || exit $?
 }
 
 uses_postgresql() {  # DJANGO_DB as Label Studio reads it: LABEL_STUDIO_, HEARTEX_, then plain

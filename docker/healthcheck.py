@@ -8,7 +8,7 @@ import ssl
 import sys
 import urllib.request
 
-from label_studio_sso.server import health_url
+from label_studio_sso.container.server import health_url
 
 # Our own server, possibly with a self-signed certificate: the address is checked, not TLS.
 context = ssl._create_unverified_context()  # noqa: S323

@@ -25,13 +25,13 @@ def log(message: str) -> None:
 
 def prepare() -> int:
     """Migrations, then the optional first user and demo data, under the migration lock."""
-    from label_studio_sso.migrate import main as migrate
+    from label_studio_sso.container.migrate import main as migrate
 
     return migrate(os.environ, then=first_user_and_demo_data)
 
 
 def first_user_and_demo_data() -> None:
-    from label_studio_sso.environment import image_settings
+    from label_studio_sso.container.environment import image_settings
 
     if os.environ.get("LABEL_STUDIO_USERNAME"):
         log(f"ensuring Label Studio user {os.environ['LABEL_STUDIO_USERNAME']} exists")
@@ -47,7 +47,7 @@ def serve() -> None:
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
-    from label_studio_sso.server import gunicorn_settings
+    from label_studio_sso.container.server import gunicorn_settings
 
     label_studio_dir = os.path.dirname(label_studio.__file__)
     sys.path.insert(0, label_studio_dir)

@@ -1,4 +1,4 @@
-"""Which Label Studio users may receive, redeem and issue login tokens, found how.
+"""Find and refuse Label Studio users: by email, by id, for an issuer; organization membership.
 
 Label Studio "deletes" a member by stamping ``deleted_at`` on their organization
 membership; the user row stays, still ``is_active``. Such users show as "Deleted" in
@@ -21,28 +21,11 @@ from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.db.models.functions import Collate, Upper
 
-from .exceptions import Reason
+from .errors import Reason, UserRefused
 
 MAX_CANDIDATES = 10
 SURROUNDING_SPACE = " \t\r\n"  # ASCII only: a no-break space is part of the address
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-REFUSAL_SENTENCES: dict[str, str] = {
-    Reason.USER_NOT_FOUND: "No Label Studio user has this email address.",
-    Reason.USER_AMBIGUOUS: "Several Label Studio users match this email address; use its exact case.",
-    Reason.USER_INACTIVE: "This Label Studio user is deactivated or was removed from its organization.",
-    Reason.USER_DELETED: "This Label Studio user is deactivated or was removed from its organization.",
-    Reason.USER_OUTRANKS_ISSUER: "Only a superuser may issue login tokens for a superuser.",
-}
-
-
-class UserRefused(Exception):
-    """No single user may be given a token for this email; ``reason`` is a Reason value."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 def email_key(email: str) -> str:
@@ -125,3 +108,41 @@ def _memberships(user: Any) -> Any:
 
 def _live_memberships(user: Any) -> Any:
     return _memberships(user).filter(deleted_at__isnull=True)
+
+
+def user_named(user_id: int, email: str) -> Any:
+    """The user with this id whose email still matches, if they may log in; else UserRefused.
+
+    Matching the email too means a login cannot reach a different user who was later
+    given the same id (SQLite reuses the highest id after a deletion).
+    """
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None or not same_email(user.email, email):
+        raise UserRefused(Reason.USER_NOT_FOUND)
+    reason = refusal_reason(user)
+    if reason is not None:
+        raise UserRefused(reason)
+    return user
+
+
+def user_for_issuer(issuer: Any, email: str) -> Any:
+    """The user with this email that ``issuer`` may mint a login token for, else UserRefused."""
+    user = find_user_by_email(email)
+    reason = issuer_refusal_reason(issuer, user)
+    if reason is not None:
+        raise UserRefused(reason)
+    return user
+
+
+def ensure_active_organization(user: Any) -> None:
+    """Give a user without one the first organization they are still a member of.
+
+    Label Studio's login form does the same; its own member removal picks the first
+    membership that is not soft-deleted, and so does this.
+    """
+    if getattr(user, "active_organization_id", 0) is not None:
+        return
+    organization = user.organizations.filter(organizationmember__deleted_at__isnull=True).first()
+    if organization is not None:
+        user.active_organization = organization
+        user.save(update_fields=["active_organization"])

@@ -1,4 +1,4 @@
-"""Audit events for token issuance and logins, on their own logger.
+"""Audit events on their own logger: issuance, logins, logouts and every refusal.
 
 Events carry user ids, the issuer's id, the transport and a fingerprint of the token
 id: enough to correlate and investigate, never the token, its payload or a key.
@@ -6,12 +6,18 @@ id: enough to correlate and investigate, never the token, its payload or a key.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
-from .exceptions import Reason
-from .tokens import fingerprint
+from .errors import Reason
 
 audit_logger = logging.getLogger("label_studio_sso.audit")
+_WARNINGS = frozenset({Reason.REPLAYED, Reason.DATABASE_UNAVAILABLE})
+
+
+def fingerprint(jti: str) -> str:
+    """A short hash of a token id, to correlate issuance and login in logs."""
+    return hashlib.sha256(jti.encode("utf-8")).hexdigest()[:12]
 
 
 def token_issued(*, issuer_id: int | None, user_id: int, jti: str, expires_in: int) -> None:
@@ -61,7 +67,7 @@ def login_refused(
     *, reason: str, transport: str, user_id: int | None = None, session_ended: bool = False
 ) -> None:
     """A login token was refused; a replay or an ended session is a warning, the rest information."""
-    level = logging.WARNING if reason == Reason.REPLAYED or session_ended else logging.INFO
+    level = logging.WARNING if reason in _WARNINGS or session_ended else logging.INFO
     audit_logger.log(
         level,
         "sso login refused: reason=%s via=%s user_id=%s session_ended=%s",
@@ -75,4 +81,27 @@ def login_refused(
             "sso_user_id": user_id,
             "sso_session_ended": session_ended,
         },
+    )
+
+
+def token_refused(*, issuer_id: int | None, code: str, status: int) -> None:
+    """The token API refused a request; refusals of who is asking (401, 403) are warnings."""
+    audit_logger.log(
+        logging.WARNING if status in (401, 403) else logging.INFO,
+        "sso token refused: issuer_id=%s error_code=%s status=%s",
+        issuer_id if issuer_id is not None else "-",
+        code,
+        status,
+        extra={"sso_event": "token_refused", "issuer_id": issuer_id, "sso_error_code": code},
+    )
+
+
+def write_refused(*, method: str, path: str, origin: str | None) -> None:
+    """A write riding a logged-in session came from an origin the operator did not name."""
+    audit_logger.warning(
+        "sso refused a cross-origin write: %s %s origin=%s",
+        method[:16],
+        path[:200],
+        (origin or "missing")[:200],
+        extra={"sso_event": "write_refused"},
     )

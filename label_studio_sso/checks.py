@@ -7,14 +7,16 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
+from . import middleware as public_middleware
 from .conf import RATE_LIMIT_CACHE, RATE_LIMIT_TABLE, invalid_settings, sso_settings
-from .keys import derive_key
-from .token_login import BACKEND_PATH
+from .portal.keys import derive_key
+from .sessions import BACKEND_PATH
 
 LOGIN_MIDDLEWARE = "label_studio_sso.middleware.JWTAutoLoginMiddleware"
-ORIGIN_MIDDLEWARE = "label_studio_sso.cross_origin.CrossOriginWriteMiddleware"
-FRAMING_MIDDLEWARE = "label_studio_sso.framing.FrameAncestorsMiddleware"
+ORIGIN_MIDDLEWARE = "label_studio_sso.middleware.CrossOriginWriteMiddleware"
+FRAMING_MIDDLEWARE = "label_studio_sso.middleware.FrameAncestorsMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
 LABEL_STUDIO_JWT_MIDDLEWARE = "jwt_auth.middleware.JWTAuthenticationMiddleware"
@@ -46,7 +48,7 @@ def check_backend(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     """E003-E006, W001, W003: the middleware is present and after what it depends on."""
-    middleware = list(settings.MIDDLEWARE)
+    middleware = [_public_name(item) for item in settings.MIDDLEWARE]
     after_auth = f"Add it right after {AUTH_MIDDLEWARE}."
     problems: list[Error | Warning] = []
     if LOGIN_MIDDLEWARE not in middleware:
@@ -77,6 +79,18 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | War
         message = f"SSO_FRAME_ANCESTORS is set but {FRAMING_MIDDLEWARE} is not in MIDDLEWARE."
         problems.append(Error(message, hint="Add it first in MIDDLEWARE.", id="label_studio_sso.E006"))
     return problems
+
+
+def _public_name(path: str) -> str:
+    """Our middleware under its public name however the settings spell its path."""
+    if not path.startswith("label_studio_sso."):
+        return path
+    try:
+        found = import_string(path)
+    except ImportError:
+        return path
+    name = getattr(found, "__name__", "")
+    return f"{public_middleware.__name__}.{name}" if getattr(public_middleware, name, None) is found else path
 
 
 def _placed_after(middleware: list[str], item: str, anchor: str) -> bool:

@@ -154,6 +154,14 @@ def log_level(value: Any) -> str:
     return text
 
 
+def label_studio_env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    """A variable the way Label Studio reads it: LABEL_STUDIO_X, HEARTEX_X, then X."""
+    for spelling in (f"LABEL_STUDIO_{name}", f"HEARTEX_{name}", name):
+        if spelling in environ:
+            return environ[spelling]
+    return default
+
+
 def log_level_from_environment(name: str, default: str = "INFO") -> str:
     """The level in environment variable ``name``; ImproperlyConfigured naming it if invalid."""
     raw = os.environ.get(name)

@@ -1,9 +1,10 @@
-"""URLs of the SSO endpoints; Label Studio's URLconf includes them under ``api/sso/``."""
+"""URLs of the SSO endpoints (the 6.x path); Label Studio's URLconf includes them under ``api/sso/``."""
 
 from django.urls import re_path
 
-from .confirmation import confirm_view
-from .views import LoginTokenView, login_view
+from .portal.api import LoginTokenView
+from .portal.confirmation import confirm_view
+from .portal.login_view import login_view
 
 app_name = "label_studio_sso"
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
-from label_studio_sso.environment import label_studio_env
+from label_studio_sso.conf import label_studio_env
 
 LABEL_STUDIO_SETTINGS = "core.settings.label_studio"
 # Environment defaults that keep a login bridge from phoning home: Label Studio's

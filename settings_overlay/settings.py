@@ -29,15 +29,15 @@ INSTALLED_APPS = [*INSTALLED_APPS, "label_studio_sso"]  # noqa: F405
 
 _after_auth = MIDDLEWARE.index(_AUTH_MIDDLEWARE) + 1  # noqa: F405
 MIDDLEWARE = [
-    "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",  # before anything reads a body
-    "label_studio_sso.framing.FrameAncestorsMiddleware",
+    "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",  # before anything reads a body
+    "label_studio_sso.middleware.FrameAncestorsMiddleware",
     *MIDDLEWARE[:_after_auth],  # noqa: F405
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     *MIDDLEWARE[_after_auth:],  # noqa: F405
 ]
 # After Label Studio's Bearer-token middleware, so token-authenticated writes are seen as such.
 _after_ls_jwt = MIDDLEWARE.index(_LS_JWT_MIDDLEWARE) + 1 if _LS_JWT_MIDDLEWARE in MIDDLEWARE else _after_auth
-MIDDLEWARE.insert(_after_ls_jwt, "label_studio_sso.cross_origin.CrossOriginWriteMiddleware")
+MIDDLEWARE.insert(_after_ls_jwt, "label_studio_sso.middleware.CrossOriginWriteMiddleware")
 
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "label_studio_sso.backends.JWTAuthenticationBackend"]  # noqa: F405
 

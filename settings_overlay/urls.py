@@ -9,4 +9,4 @@ urlpatterns = [
 ]
 
 # Database outages answer 503 (JSON under /api/) instead of 500; other errors keep Django's 500.
-handler500 = "label_studio_sso.outage.server_error"
+handler500 = "label_studio_sso.guards.outage.server_error"

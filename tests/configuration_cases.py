@@ -8,7 +8,7 @@ variables whose empty value is documented and valid.
 from __future__ import annotations
 
 from label_studio_sso.conf import OPTIONS
-from label_studio_sso.environment import IMAGE_OPTIONS
+from label_studio_sso.container.environment import IMAGE_OPTIONS
 
 # name -> (wrong type, out of range)
 BAD_VALUES: dict[str, tuple[str, str]] = {

@@ -53,7 +53,7 @@ class Keys:
 
 def keys_for(secret_key: str) -> Keys:
     """The instance's key and the keys an attacker might hold, all derived on the spot."""
-    from label_studio_sso.keys import derive_key, key_id
+    from label_studio_sso.portal.keys import derive_key, key_id
 
     secret, other, retired = (
         derive_key(value) for value in (secret_key, "another-instance-" + secret_key, "retired-" + secret_key)

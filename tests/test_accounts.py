@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from label_studio_sso import accounts
-from label_studio_sso.exceptions import Reason
+from label_studio_sso.errors import Reason
 
 
 def test_an_active_member_may_log_in(alice: Any) -> None:

@@ -9,7 +9,7 @@ from django.test import Client
 from sso_support import whoami
 
 from label_studio_sso.backends import JWTAuthenticationBackend
-from label_studio_sso.tokens import issue_login_token
+from label_studio_sso.portal.tokens import issue_login_token
 
 
 def test_authenticate_returns_the_tokens_user_once(alice: Any) -> None:

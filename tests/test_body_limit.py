@@ -7,7 +7,8 @@ from typing import Any
 
 from django.test import RequestFactory
 
-from label_studio_sso.body_limit import MAX_BODY_BYTES, TokenApiBodyLimitMiddleware, declared_length
+from label_studio_sso.errors import MAX_BODY_BYTES
+from label_studio_sso.guards.body_limit import TokenApiBodyLimitMiddleware, declared_length
 
 
 def never_called(request: Any) -> Any:

@@ -123,3 +123,17 @@ def test_without_a_shared_rate_limit_cache_a_warning_says_how_to_add_one() -> No
         (warning,) = checks.check_rate_limit_store()
     assert warning.id == "label_studio_sso.W002"
     assert "django.core.cache.backends.db.DatabaseCache" in warning.hint
+
+
+def test_middleware_named_by_its_inner_path_counts_as_present() -> None:
+    inner = "label_studio_sso.guards.cross_origin.CrossOriginWriteMiddleware"
+    renamed = [inner if m == ORIGIN else m for m in settings.MIDDLEWARE]
+    with override_settings(MIDDLEWARE=renamed):
+        assert ids(checks.check_middleware()) == set()
+    moved = [m for m in renamed if m != inner]
+    moved.insert(0, inner)  # before the session middleware
+    with override_settings(MIDDLEWARE=moved):
+        assert "label_studio_sso.E005" in ids(checks.check_middleware())
+    unknown = [*settings.MIDDLEWARE, "label_studio_sso.no_such_module.Middleware"]
+    with override_settings(MIDDLEWARE=unknown):
+        assert ids(checks.check_middleware()) == set()

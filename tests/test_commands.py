@@ -74,7 +74,7 @@ def test_purge_sso_tokens_deletes_expired_records(alice: Any) -> None:
 
 
 def test_origin_of_refuses_what_is_not_an_http_url() -> None:
-    from label_studio_sso.redirects import origin_of
+    from label_studio_sso.origins import origin_of
 
     assert origin_of("http://[::1") is None
     assert origin_of("https://ls.example.com:8443/x?y") == "https://ls.example.com:8443"

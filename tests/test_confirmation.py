@@ -18,7 +18,7 @@ FROM_ELSEWHERE = (
     {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_REFERER": "https://portal.example.evil.example/"},
 )
 CONFIRM = "/api/sso/confirm?next=%2Fprojects%2F"
-PENDING_KEY = "_sso_pending_login"  # label_studio_sso.token_login.SESSION_PENDING_KEY
+PENDING_KEY = "_sso_pending_login"  # label_studio_sso.portal.login.SESSION_PENDING_KEY
 SAME_ORIGIN = {"HTTP_ORIGIN": "http://testserver"}
 
 

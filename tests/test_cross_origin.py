@@ -111,7 +111,7 @@ def test_unparseable_origins_are_refused(alice_browser: Client, headers: dict[st
 
 @override_settings(ALLOWED_HOSTS=["testserver"])
 def test_a_request_to_a_disallowed_host_has_no_own_origin(rf: Any) -> None:
-    from label_studio_sso.cross_origin import is_allowed_origin
+    from label_studio_sso.origins import is_allowed_origin
 
     request = rf.post("/api/projects/", HTTP_HOST="evil.example")  # Django answers 400 before any view
     assert not is_allowed_origin(request, "http://evil.example")

@@ -8,7 +8,7 @@ import pytest
 from configuration_cases import every_variable, invalid_cases
 from sso_support import free_port
 
-from label_studio_sso.environment import (
+from label_studio_sso.container.environment import (
     EX_UNAVAILABLE,
     EX_USAGE,
     EnvironmentInvalid,

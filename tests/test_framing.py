@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.test import Client, override_settings
 
-from label_studio_sso.framing import with_frame_ancestors
+from label_studio_sso.guards.framing import with_frame_ancestors
 
 
 def test_without_the_setting_responses_are_left_alone() -> None:
@@ -31,7 +31,7 @@ def test_an_existing_policy_keeps_its_directives_and_loses_its_own_frame_ancesto
 @override_settings(
     SSO_FRAME_ANCESTORS="https://portal.example.com",
     MIDDLEWARE=[
-        "label_studio_sso.framing.FrameAncestorsMiddleware",
+        "label_studio_sso.middleware.FrameAncestorsMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
     ],
     ROOT_URLCONF="settings_overlay.urls",

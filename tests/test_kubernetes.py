@@ -11,7 +11,7 @@ from kubernetes_manifests import BASE, example_secret, one, rendered
 from kubernetes_validate.utils import latest_version
 
 import label_studio_sso
-from label_studio_sso.server import GRACEFUL_TIMEOUT_SECONDS
+from label_studio_sso.container.server import GRACEFUL_TIMEOUT_SECONDS
 
 VERSION = latest_version()
 

@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 import pytest
+from django.contrib.auth import authenticate
 from django.test import Client
 from sso_support import TEST_SECRET_KEY, csrf_post, legacy_token_of, personal_access_tokens
 
-from label_studio_sso.keys import signing_key
+from label_studio_sso.portal.keys import signing_key
 from label_studio_sso.redaction import REDACTED, RedactTokensFilter, redact
 
 
@@ -56,6 +57,13 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
     api({"email": "alice@example.com"}, auth=f"Token {legacy_token_of(alice)}")  # non-staff
     api({"email": "alice@example.com"}, auth="Bearer " + login_token)  # login token as API credential
     api(raw=b"{broken", auth=f"Token {owner_token}")
+    backend_token = issue("alice@example.com", f"Token {owner_token}")
+    assert authenticate(None, sso_token=backend_token) == alice
+    assert authenticate(None, sso_token=backend_token) is None  # replay
+    refused_write = browser.patch(
+        "/api/current-user", "{}", content_type="application/json", HTTP_ORIGIN="https://evil.example"
+    )
+    assert refused_write.status_code == 403
 
     captured = caplog.text + "".join(capfd.readouterr())
     secrets = {
@@ -68,8 +76,22 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
     leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
     assert leaks == {name: [] for name in secrets}
     audit = "\n".join(r.getMessage() for r in caplog.records if r.name == "label_studio_sso.audit")
-    assert audit.count("sso token issued") == 3
-    assert audit.count("sso login succeeded") == 3
+    assert audit.count("sso token issued") == 4
+    assert audit.count("sso login succeeded") == 4
+    assert f"sso login succeeded: user_id={alice.pk}" in audit and "via=backend" in audit
+    assert f"reason=replayed via=backend user_id={alice.pk}" in audit
+    assert audit.count("sso token refused") == 3
+    assert "error_code=PERMISSION_DENIED status=403" in audit
+    assert "error_code=NOT_AUTHENTICATED status=401" in audit
+    assert "error_code=INVALID_JSON status=400" in audit
+    assert "sso refused a cross-origin write: PATCH /api/current-user origin=https://evil.example" in audit
+    # Each event is written once, to the audit log: no module logger repeats it.
+    repeated = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name.startswith("label_studio_sso.") and r.name != "label_studio_sso.audit"
+    ]
+    assert repeated == []
     assert f"reason=replayed via=url user_id={bob.pk}" in audit
     assert f"sso login awaits confirmation: user_id={bob.pk}" in audit
     assert f"sso login succeeded: user_id={bob.pk}" in audit and "via=confirmation" in audit

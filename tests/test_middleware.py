@@ -8,7 +8,7 @@ import pytest
 from django.test import Client, override_settings
 from sso_support import legacy_token_of, whoami
 
-from label_studio_sso.token_login import SESSION_LAST_LOGIN_KEY
+from label_studio_sso.sessions import SESSION_LAST_LOGIN_KEY
 
 
 def test_cookie_token_logs_in_deletes_the_cookie_and_reloads_the_same_url(issue: Any, alice: Any) -> None:

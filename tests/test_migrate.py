@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from django.db.utils import ConnectionHandler
 
-from label_studio_sso import migrate as migration
-from label_studio_sso.migrate import MigrationLockTimeout, advisory_lock, main
+from label_studio_sso.container import migrate as migration
+from label_studio_sso.container.migrate import MigrationLockTimeout, advisory_lock, main
 
 LOCK_ID = 424242
 
@@ -95,7 +95,7 @@ def test_a_waiter_says_so_and_proceeds_when_the_holder_lets_go(
     acquired = threading.Event()
     holder = _psycopg(postgres)
     holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
-    with caplog.at_level(logging.INFO, logger="label_studio_sso.migrate"):
+    with caplog.at_level(logging.INFO, logger="label_studio_sso.container.migrate"):
         waiter = threading.Thread(target=_wait_for_lock, args=(postgres, acquired))
         waiter.start()
         assert polls.first_failure.wait(timeout=10)  # it asked, and was refused

@@ -15,9 +15,9 @@ from settings_overlay.label_studio_import import apply_quiet_defaults, label_stu
 
 OURS = {
     "label_studio_sso",
-    "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",
-    "label_studio_sso.framing.FrameAncestorsMiddleware",
-    "label_studio_sso.cross_origin.CrossOriginWriteMiddleware",
+    "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
+    "label_studio_sso.middleware.FrameAncestorsMiddleware",
+    "label_studio_sso.middleware.CrossOriginWriteMiddleware",
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     "label_studio_sso.backends.JWTAuthenticationBackend",
 }
@@ -67,11 +67,11 @@ def test_our_middleware_sits_after_what_each_one_depends_on() -> None:
     auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
     bearer = middleware.index("jwt_auth.middleware.JWTAuthenticationMiddleware")
     assert middleware[:2] == [
-        "label_studio_sso.body_limit.TokenApiBodyLimitMiddleware",
-        "label_studio_sso.framing.FrameAncestorsMiddleware",
+        "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
+        "label_studio_sso.middleware.FrameAncestorsMiddleware",
     ]
     assert middleware[auth + 1] == "label_studio_sso.middleware.JWTAutoLoginMiddleware"
-    assert middleware[bearer + 1] == "label_studio_sso.cross_origin.CrossOriginWriteMiddleware"
+    assert middleware[bearer + 1] == "label_studio_sso.middleware.CrossOriginWriteMiddleware"
 
 
 def test_a_bad_environment_variable_stops_start_up_with_one_line_naming_it(tmp_path: Any) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from label_studio_sso.environment import EnvironmentInvalid
-from label_studio_sso.server import bind_address, gunicorn_settings, health_url
+from label_studio_sso.container.environment import EnvironmentInvalid
+from label_studio_sso.container.server import bind_address, gunicorn_settings, health_url
 
 
 @pytest.mark.parametrize(

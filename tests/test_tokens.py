@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 from sso_support import TEST_SECRET_KEY, personal_access_tokens
 
-from label_studio_sso.exceptions import Reason, TokenRejected
-from label_studio_sso.keys import derive_key, key_id, signing_key
-from label_studio_sso.tokens import (
+from label_studio_sso.errors import Reason, TokenRejected
+from label_studio_sso.portal.keys import derive_key, key_id, signing_key
+from label_studio_sso.portal.tokens import (
     AUDIENCE,
     ISSUER,
     MAX_TOKEN_BYTES,

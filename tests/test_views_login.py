@@ -127,7 +127,7 @@ def test_a_database_outage_on_a_page_answers_503_text_not_500(alice: Any) -> Non
 
 
 def test_other_server_errors_keep_djangos_500(rf: Any) -> None:
-    from label_studio_sso.outage import server_error
+    from label_studio_sso.guards.outage import server_error
 
     try:
         raise ValueError("boom")

@@ -12,7 +12,7 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from sso_support import TEST_SECRET_KEY, legacy_token_of, logged_in_browser, personal_access_tokens, whoami
 
-from label_studio_sso.tokens import verify_login_token
+from label_studio_sso.portal.tokens import verify_login_token
 
 
 def error_of(response: Any) -> tuple[int, str]:
@@ -352,10 +352,13 @@ def test_an_unparseable_content_length_reads_as_an_empty_body(api: Any, owner_to
 def test_the_exception_handler_shapes_any_drf_error_and_leaves_the_rest(rf: Any) -> None:
     from rest_framework.exceptions import NotFound
 
-    from label_studio_sso.views import token_api_exception_handler
+    from label_studio_sso.portal.api_errors import token_api_exception_handler
 
     response = token_api_exception_handler(NotFound(), {})
-    assert (response.status_code, response.data["error_code"]) == (404, "HTTP_404")
+    assert (response.status_code, json.loads(response.content)) == (
+        404,
+        {"error": "The request was refused.", "error_code": "HTTP_404"},
+    )
     assert token_api_exception_handler(ValueError("not ours"), {}) is None
 
 
@@ -363,7 +366,8 @@ def test_the_api_credential_wrapper_passes_the_authenticate_header_through(rf: A
     from rest_framework.authentication import SessionAuthentication
     from rest_framework.request import Request
 
-    from label_studio_sso.views import ApiCredentialOnly, JsonOnly
+    from label_studio_sso.portal.api import JsonOnly
+    from label_studio_sso.portal.api_access import ApiCredentialOnly
 
     request = Request(rf.post("/api/sso/token"))
     assert ApiCredentialOnly(SessionAuthentication()).authenticate_header(request) is None
@@ -409,8 +413,8 @@ def test_a_chunked_body_without_content_length_gets_411(
 def test_without_the_first_middleware_the_view_still_refuses_a_large_body_unread(rf: Any) -> None:
     from rest_framework.request import Request
 
-    from label_studio_sso.exceptions import ApiError
-    from label_studio_sso.views import parse_token_request
+    from label_studio_sso.errors import ApiError
+    from label_studio_sso.portal.token_request import parse_token_request
 
     request = rf.post("/api/sso/token", b"{}", content_type="application/json", CONTENT_LENGTH=str(20 * 1024))
     with pytest.raises(ApiError) as refused:

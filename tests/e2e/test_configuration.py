@@ -145,7 +145,7 @@ results = []
 for case in json.loads(sys.argv[1]):
     env = {**os.environ, **case["env"]}
     command = ["/label-studio-sso/entrypoint.sh"] if case["start"] else [
-        "python3", "-m", "label_studio_sso.environment", "check"]
+        "python3", "-m", "label_studio_sso.container.environment", "check"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     results.append({"status": done.returncode, "stderr": done.stderr, "stdout": done.stdout})
 print("RESULTS" + json.dumps(results))

@@ -17,7 +17,7 @@ from hostile_tokens import assemble, claims, keys_for
 from sso_support import REPO
 
 import label_studio_sso
-from label_studio_sso.keys import derive_key
+from label_studio_sso.portal.keys import derive_key
 
 pytestmark = pytest.mark.e2e
 

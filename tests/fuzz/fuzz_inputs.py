@@ -24,8 +24,8 @@ import atheris
 with atheris.instrument_imports(include=["label_studio_sso", "jwt"]):
     import jwt
 
-    import label_studio_sso.redirects
-    import label_studio_sso.tokens  # noqa: F401
+    import label_studio_sso.http
+    import label_studio_sso.portal.tokens  # noqa: F401
 
 import django
 
@@ -34,13 +34,16 @@ django.setup()
 from django.test import RequestFactory  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 
-from label_studio_sso import views  # noqa: E402
-from label_studio_sso.exceptions import ApiError, TokenRejected  # noqa: E402
-from label_studio_sso.keys import signing_key  # noqa: E402
-from label_studio_sso.tokens import issue_login_token, verify_login_token  # noqa: E402
-from label_studio_sso.views import parse_token_request  # noqa: E402
+from label_studio_sso.errors import ApiError, TokenRejected  # noqa: E402
+from label_studio_sso.portal import token_request  # noqa: E402
+from label_studio_sso.portal.keys import signing_key  # noqa: E402
+from label_studio_sso.portal.tokens import issue_login_token, verify_login_token  # noqa: E402
 
-for function in (views.parse_token_request, views._clean_email, views._clean_next):  # loaded after set-up
+for function in (
+    token_request.parse_token_request,
+    token_request._clean_email,
+    token_request._clean_next,
+):  # loaded after set-up
     atheris.instrument_func(function)
 
 KEY = signing_key().secret
@@ -67,7 +70,7 @@ def fuzz_body(data: bytes) -> None:
     content_type = CONTENT_TYPES[data[0] % len(CONTENT_TYPES)] if data else CONTENT_TYPES[0]
     request = FACTORY.generic("POST", "/api/sso/token", data[1:], content_type=content_type)
     with contextlib.suppress(ApiError):
-        parse_token_request(Request(request))
+        token_request.parse_token_request(Request(request))
 
 
 def test_one_input(data: bytes) -> None:

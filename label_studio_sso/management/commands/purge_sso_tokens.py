@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from ...redemption import purge_expired
+from ...portal.redemption import purge_expired
 
 
 class Command(BaseCommand):

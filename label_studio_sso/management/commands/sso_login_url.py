@@ -7,9 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ... import audit
-from ...accounts import REFUSAL_SENTENCES, UserRefused, find_user_by_email, refusal_reason
-from ...redirects import is_safe_relative_path, login_url, origin_of, public_origin
-from ...tokens import issue_login_token
+from ...accounts import find_user_by_email, refusal_reason
+from ...errors import ApiError, UserRefused
+from ...http import is_safe_relative_path
+from ...origins import origin_of, public_origin
+from ...portal.links import login_url
+from ...portal.tokens import issue_login_token
 
 
 class Command(BaseCommand):
@@ -34,11 +37,11 @@ class Command(BaseCommand):
             raise CommandError("--next must be a path on this site starting with /, such as /projects/3/data")
         try:
             user = find_user_by_email(email)
+            reason = refusal_reason(user)
+            if reason is not None:
+                raise UserRefused(reason)
         except UserRefused as refused:
-            raise CommandError(REFUSAL_SENTENCES[refused.reason]) from None
-        reason = refusal_reason(user)
-        if reason is not None:
-            raise CommandError(REFUSAL_SENTENCES[reason])
+            raise CommandError(ApiError.for_user_refusal(refused.reason).sentence) from None
         issued = issue_login_token(user.pk, user.email)
         audit.token_issued(issuer_id=None, user_id=user.pk, jti=issued.jti, expires_in=issued.expires_in)
         self.stdout.write(login_url(origin, issued.token, next))

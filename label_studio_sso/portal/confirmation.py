@@ -19,9 +19,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_protect
 
-from .redirects import is_safe_relative_path
-from .responses import mark_token_response, method_not_allowed
-from .token_login import confirm_pending_login, decline_pending_login, pending_login
+from ..http import landing_path, mark_token_response, method_not_allowed
+from .login import confirm_pending_login, decline_pending_login, pending_login
 
 SWITCH, STAY = "switch", "stay"
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'"
@@ -36,9 +35,7 @@ def confirmation_url(next_path: str) -> str | None:
 
 
 def _confirm_view(request: HttpRequest) -> HttpResponseBase:
-    next_path = request.GET.get("next")
-    if not is_safe_relative_path(next_path):
-        next_path = "/"
+    next_path = landing_path(request)
     if request.method == "POST":
         if request.POST.get("choice") == SWITCH:
             outcome = confirm_pending_login(request)

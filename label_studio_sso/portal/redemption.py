@@ -12,9 +12,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .conf import sso_settings
-from .exceptions import Reason, TokenRejected
-from .models import RedeemedToken
+from ..conf import sso_settings
+from ..errors import Reason, TokenRejected
+from ..models import RedeemedToken
 from .tokens import LoginClaims
 
 PURGE_BATCH = 10

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
-from .exceptions import STATUS_BY_CODE, ErrorCode
-from .responses import mark_token_response
-
-MAX_BODY_BYTES = 16 * 1024
-LENGTH_REQUIRED_MESSAGE = "Send the body with a Content-Length; chunked bodies are not read."
+from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode, error_response
+from ..http import mark_token_response
 
 
 class TokenApiBodyLimitMiddleware:
@@ -30,14 +27,14 @@ class TokenApiBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if declared_length(request) > MAX_BODY_BYTES and _is_token_api(request):
-            return _unread(ErrorCode.PAYLOAD_TOO_LARGE, f"The body must be at most {MAX_BODY_BYTES} bytes.")
+            return _unread(ErrorCode.PAYLOAD_TOO_LARGE)
         if is_unframed(request) and _is_token_api(request):
-            return _unread(ErrorCode.LENGTH_REQUIRED, LENGTH_REQUIRED_MESSAGE)
+            return _unread(ErrorCode.LENGTH_REQUIRED)
         return self.get_response(request)
 
 
-def _unread(code: str, message: str) -> HttpResponseBase:
-    response = JsonResponse({"error": message, "error_code": code}, status=STATUS_BY_CODE[code])
+def _unread(code: str) -> HttpResponseBase:
+    response = error_response(ApiError(code))
     response["Connection"] = "close"  # the unread body must not be parsed as the next request
     return mark_token_response(response)
 

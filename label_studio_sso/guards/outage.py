@@ -12,15 +12,13 @@ import logging
 import sys
 
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.defaults import server_error as django_server_error
 
-from .exceptions import STATUS_BY_CODE, ErrorCode, Reason
-from .responses import mark_token_response
+from ..errors import RETRY_AFTER_SECONDS, ApiError, ErrorCode, Reason, error_response
+from ..http import mark_token_response
 
 logger = logging.getLogger(__name__)
-
-RETRY_AFTER_SECONDS = "5"
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -29,22 +27,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if not isinstance(error, DatabaseError):
         return django_server_error(request)
     logger.warning("database unavailable while serving %s (%s)", request.path[:200], type(error).__name__)
-    status = STATUS_BY_CODE[ErrorCode.DATABASE_UNAVAILABLE]
+    error = ApiError(ErrorCode.DATABASE_UNAVAILABLE)
     if request.path.startswith("/api/") or request.path_info.startswith("/api/"):
-        response: HttpResponse = JsonResponse(
-            {
-                "error": "The database is unavailable; try again shortly.",
-                "error_code": ErrorCode.DATABASE_UNAVAILABLE,
-            },
-            status=status,
-        )
+        response: HttpResponse = error_response(error)
     else:
-        response = HttpResponse(
-            "Label Studio's database is unavailable; try again shortly.\n",
-            status=status,
-            content_type="text/plain",
-        )
-    response["Retry-After"] = RETRY_AFTER_SECONDS
+        response = HttpResponse(f"{error.sentence}\n", status=error.status, content_type="text/plain")
+        response["Retry-After"] = RETRY_AFTER_SECONDS
     # The request may carry a login token (?token=, the cookie): nothing of it is cached or
     # passed on in a Referer, as for every response that carries or consumes one.
     return mark_token_response(response, Reason.DATABASE_UNAVAILABLE)

@@ -20,32 +20,26 @@ Two rules protect a browser that is already logged in:
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 
-from . import audit
-from .accounts import refusal_reason, same_email
-from .cross_origin import is_portal_origin, request_origin
-from .exceptions import Reason, TokenRejected
+from .. import audit
+from ..accounts import refusal_reason, user_named
+from ..errors import Reason, TokenRejected, UserRefused
+from ..origins import is_portal_origin, request_origin
+from ..sessions import end_session, logged_in_user, restored_on_database_error, start_session
 from .redemption import redeem
 from .tokens import LoginClaims, verify_login_token
 
-logger = logging.getLogger(__name__)
-
-BACKEND_PATH = "label_studio_sso.backends.JWTAuthenticationBackend"
 SESSION_JTI_KEY = "_sso_jti"
 SESSION_PENDING_KEY = "_sso_pending_login"
-# Label Studio's InactivitySessionTimeoutMiddleWare logs a session out unless this is set.
-SESSION_LAST_LOGIN_KEY = "last_login"
 PENDING_SECONDS = 300  # how long a held switch waits for its confirmation at most
 SAME_SITE_FETCHES = frozenset({"same-origin", "same-site"})
 
@@ -75,24 +69,12 @@ class PendingLogin:
     jti: str  # of the token that was spent when the switch was held
 
 
-def find_login_user(claims: LoginClaims) -> Any:
-    """The active user a verified token names, or TokenRejected.
-
-    The email must still match, so a token cannot log in a different user who was
-    later given the same id (SQLite reuses the highest id after a deletion).
-    """
-    user = get_user_model()._default_manager.filter(pk=claims.user_id).first()
-    if user is None or not same_email(user.email, claims.email):
-        raise TokenRejected(Reason.USER_NOT_FOUND, claims.user_id, authentic=True)
-    reason = refusal_reason(user)
-    if reason is not None:
-        raise TokenRejected(reason, claims.user_id, authentic=True)
-    return user
-
-
 def claim_user(claims: LoginClaims) -> Any:
     """Look up the token's user and redeem the token; call inside a transaction."""
-    user = find_login_user(claims)
+    try:
+        user = user_named(claims.user_id, claims.email)
+    except UserRefused as refused:
+        raise TokenRejected(refused.reason, claims.user_id, authentic=True) from None
     redeem(claims)
     return user
 
@@ -100,11 +82,8 @@ def claim_user(claims: LoginClaims) -> Any:
 def authenticate_login_token(raw: Any) -> tuple[Any, LoginClaims]:
     """Verify a token and redeem it for its user, without a session; raise TokenRejected."""
     claims = verify_login_token(raw)
-    try:
-        with transaction.atomic():
-            return claim_user(claims), claims
-    except DatabaseError as error:
-        raise _database_unavailable(error, claims.user_id) from error
+    with _database_errors_refuse(claims.user_id), transaction.atomic():
+        return claim_user(claims), claims
 
 
 def log_in_with_token(request: HttpRequest, raw: Any, transport: str) -> LoginOutcome:
@@ -131,8 +110,8 @@ def log_in_with_token(request: HttpRequest, raw: Any, transport: str) -> LoginOu
 def pending_login(request: HttpRequest) -> PendingLogin | None:
     """The switch this browser was asked to confirm, if it is still valid."""
     pending = request.session.get(SESSION_PENDING_KEY)
-    current = getattr(request, "user", None)
-    if not isinstance(pending, dict) or current is None or not current.is_authenticated:
+    current = logged_in_user(request)
+    if not isinstance(pending, dict) or current is None:
         return None
     until, user_id, jti = pending.get("until"), pending.get("user_id"), pending.get("jti")
     if type(until) is not int or until < time.time() or type(user_id) is not int or not isinstance(jti, str):
@@ -151,8 +130,12 @@ def confirm_pending_login(request: HttpRequest) -> LoginOutcome:
         audit.login_refused(reason=Reason.EXPIRED, transport="confirmation")
         return LoginOutcome(Reason.EXPIRED)
     try:
-        with _previous_session_restored_on_database_error(request, pending.user.pk), transaction.atomic():
-            _start_session(request, pending.user, pending.jti)
+        with (
+            _database_errors_refuse(pending.user.pk),
+            restored_on_database_error(request),
+            transaction.atomic(),
+        ):
+            start_session(request, pending.user, **{SESSION_JTI_KEY: pending.jti})
     except TokenRejected as rejected:
         audit.login_refused(reason=rejected.reason, transport="confirmation", user_id=rejected.user_id)
         return LoginOutcome(rejected.reason)
@@ -170,11 +153,10 @@ def decline_pending_login(request: HttpRequest) -> None:
 
 def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims) -> bool:
     session = getattr(request, "session", None)
-    user = getattr(request, "user", None)
+    user = logged_in_user(request)
     return (
         session is not None
         and user is not None
-        and user.is_authenticated
         and user.pk == claims.user_id
         and session.get(SESSION_JTI_KEY) == claims.jti
     )
@@ -182,8 +164,8 @@ def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims)
 
 def _switches_user_from_another_site(request: HttpRequest, claims: LoginClaims) -> bool:
     """A different user is logged in and the request came neither from this site nor a portal."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.pk == claims.user_id:
+    user = logged_in_user(request)
+    if user is None or user.pk == claims.user_id:
         return False
     if request.headers.get("Sec-Fetch-Site", "").lower() in SAME_SITE_FETCHES:
         return False
@@ -193,69 +175,40 @@ def _switches_user_from_another_site(request: HttpRequest, claims: LoginClaims) 
 
 def _hold_for_confirmation(request: HttpRequest, claims: LoginClaims) -> None:
     """Redeem now (the link is spent whatever the answer) and remember whom it names."""
-    try:
-        with transaction.atomic():
-            user = claim_user(claims)
-    except DatabaseError as error:
-        raise _database_unavailable(error, claims.user_id) from error
+    with _database_errors_refuse(claims.user_id), transaction.atomic():
+        user = claim_user(claims)
     until = min(claims.expires_at.timestamp(), time.time() + PENDING_SECONDS)
     request.session[SESSION_PENDING_KEY] = {"user_id": user.pk, "jti": claims.jti, "until": int(until)}
 
 
 def _log_in(request: HttpRequest, claims: LoginClaims) -> Any:
     """Redeem and log in within one transaction; on a database error undo both."""
-    with _previous_session_restored_on_database_error(request, claims.user_id), transaction.atomic():
+    with _session_change(request, claims.user_id):
         user = claim_user(claims)
-        _start_session(request, user, claims.jti)
+        start_session(request, user, **{SESSION_JTI_KEY: claims.jti})
     return user
-
-
-def _start_session(request: HttpRequest, user: Any, jti: str) -> None:
-    """Django's login() cycles the session key, or flushes another user's session."""
-    _ensure_active_organization(user)
-    auth.login(request, user, backend=BACKEND_PATH)
-    request.session[SESSION_LAST_LOGIN_KEY] = time.time()
-    request.session[SESSION_JTI_KEY] = jti
-
-
-@contextmanager
-def _previous_session_restored_on_database_error(request: HttpRequest, user_id: int) -> Iterator[None]:
-    """If the database fails, put the session and the request's user back as they were."""
-    previous_user = getattr(request, "user", None)
-    previous_data = dict(request.session.items())
-    try:
-        yield
-    except DatabaseError as error:
-        request.session.clear()
-        request.session.update(previous_data)
-        if previous_user is not None:
-            request.user = previous_user
-        raise _database_unavailable(error, user_id) from error
 
 
 def _end_session_of_another_user(request: HttpRequest, rejected: TokenRejected) -> bool:
     """End the session when an authentic token for someone else could not be honoured."""
-    user = getattr(request, "user", None)
-    if not rejected.authentic or user is None or not user.is_authenticated or user.pk == rejected.user_id:
+    user = logged_in_user(request)
+    if not rejected.authentic or user is None or user.pk == rejected.user_id:
         return False
-    auth.logout(request)
+    end_session(request)
     return True
 
 
-def _database_unavailable(error: DatabaseError, user_id: int) -> TokenRejected:
-    logger.warning("sso login: database unavailable (%s)", type(error).__name__)
-    return TokenRejected(Reason.DATABASE_UNAVAILABLE, user_id, authentic=True)
+@contextmanager
+def _session_change(request: HttpRequest, user_id: int) -> Iterator[None]:
+    """One transaction; if the database fails, the session is as it was and the token refused."""
+    with _database_errors_refuse(user_id), restored_on_database_error(request), transaction.atomic():
+        yield
 
 
-def _ensure_active_organization(user: Any) -> None:
-    """Give a user without one the first organization they are still a member of.
-
-    Label Studio's login form does the same; its own member removal picks the first
-    membership that is not soft-deleted, and so does this.
-    """
-    if getattr(user, "active_organization_id", 0) is not None:
-        return
-    organization = user.organizations.filter(organizationmember__deleted_at__isnull=True).first()
-    if organization is not None:
-        user.active_organization = organization
-        user.save(update_fields=["active_organization"])
+@contextmanager
+def _database_errors_refuse(user_id: int) -> Iterator[None]:
+    """Turn a database failure into the refusal ``database-unavailable`` (audited by the caller)."""
+    try:
+        yield
+    except DatabaseError as error:
+        raise TokenRejected(Reason.DATABASE_UNAVAILABLE, user_id, authentic=True) from error

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from .conf import sso_settings
+from ..conf import sso_settings
 
 DERIVATION_SALT = "label_studio_sso.keys.login-token-signing-key"
 

@@ -6,7 +6,6 @@ reason is all that leaves this module (no part of the token, no PyJWT message).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -16,9 +15,10 @@ from typing import Any
 
 import jwt
 
-from . import strict_json
-from .conf import sso_settings
-from .exceptions import Reason, TokenRejected
+from .. import strict_json
+from ..audit import fingerprint
+from ..conf import sso_settings
+from ..errors import Reason, TokenRejected
 from .keys import signing_key, verification_keys
 
 ISSUER = "label-studio-sso"
@@ -53,11 +53,6 @@ class LoginClaims:
     email: str
     jti: str
     expires_at: datetime
-
-
-def fingerprint(jti: str) -> str:
-    """A short hash of a token id, to correlate issuance and login in logs."""
-    return hashlib.sha256(jti.encode("utf-8")).hexdigest()[:12]
 
 
 def could_be_login_token(value: str) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
 
-from .conf import sso_settings
+from ..conf import sso_settings
 
 CSP_HEADER = "Content-Security-Policy"
 _FRAME_ANCESTORS = re.compile(r"\s*frame-ancestors\b[^;]*;?", re.IGNORECASE)
@@ -29,9 +29,9 @@ class FrameAncestorsMiddleware:
         ancestors = sso_settings.SSO_FRAME_ANCESTORS
         if ancestors:
             response[CSP_HEADER] = with_frame_ancestors(response.get(CSP_HEADER, ""), ancestors)
+            # Django's XFrameOptionsMiddleware runs inside this one and has already set it.
             if "X-Frame-Options" in response:
                 del response["X-Frame-Options"]
-            response.xframe_options_exempt = True
         return response
 
 

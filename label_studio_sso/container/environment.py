@@ -21,13 +21,14 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import (
+from ..conf import (
     LOG_LEVEL_ALLOWED,
     OPTIONS,
     InvalidSetting,
     Option,
     boolean,
     integer_between,
+    label_studio_env,
     log_level,
     mask,
     one_of,
@@ -75,14 +76,6 @@ IMAGE_OPTIONS: tuple[Option, ...] = (
 
 class EnvironmentInvalid(ValueError):
     """A one-line, secret-free description of what is wrong and how to fix it."""
-
-
-def label_studio_env(environ: Mapping[str, str], name: str, default: str | None = None) -> str | None:
-    """A variable the way Label Studio reads it: LABEL_STUDIO_X, HEARTEX_X, then X."""
-    for spelling in (f"LABEL_STUDIO_{name}", f"HEARTEX_{name}", name):
-        if spelling in environ:
-            return environ[spelling]
-    return default
 
 
 def image_settings(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -1,0 +1,181 @@
+"""Every way a request is refused: login reasons, API error codes, and the one JSON error body.
+
+A reason is a short word that travels to the audit event and the ``X-Label-Studio-SSO``
+response header; it never carries any part of a token. An error code is what an API
+client reads in ``{"error", "error_code"}``; each carries its HTTP status and the sentence
+a person reads, so every error of a kind looks the same wherever it is raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import JsonResponse
+
+RETRY_AFTER_SECONDS = "5"  # for 503 answers: the database is usually back within seconds
+
+
+class Reason:
+    """Why a login did or did not happen."""
+
+    LOGGED_IN = "logged-in"
+    ALREADY_LOGGED_IN = "already-logged-in"
+    CONFIRMATION_REQUIRED = "confirmation-required"
+    MISSING = "missing-token"
+    AMBIGUOUS = "ambiguous-token"
+    TOO_LARGE = "token-too-large"
+    MALFORMED = "malformed-token"
+    BAD_HEADER = "bad-header"
+    ALGORITHM = "unsupported-algorithm"
+    UNKNOWN_KEY = "unknown-key"
+    BAD_SIGNATURE = "bad-signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not-yet-valid"
+    WRONG_AUDIENCE = "wrong-audience"
+    WRONG_ISSUER = "wrong-issuer"
+    MISSING_CLAIM = "missing-claim"
+    INVALID_CLAIM = "invalid-claim"
+    LIFETIME_TOO_LONG = "lifetime-too-long"
+    USER_NOT_FOUND = "user-not-found"
+    USER_INACTIVE = "user-inactive"
+    USER_DELETED = "user-deleted"
+    USER_AMBIGUOUS = "user-ambiguous"
+    USER_OUTRANKS_ISSUER = "user-outranks-issuer"
+    REPLAYED = "replayed"
+    DATABASE_UNAVAILABLE = "database-unavailable"
+
+
+class TokenRejected(Exception):
+    """A login token was refused; ``reason`` is one of Reason's values.
+
+    ``authentic`` says the token's signature verified: it was issued for this Label
+    Studio (and ``user_id`` names its user when readable), so it was refused for its use
+    (expired, replayed, user gone), not because someone made it up.
+    """
+
+    def __init__(self, reason: str, user_id: int | None = None, *, authentic: bool = False) -> None:
+        self.reason = reason
+        self.user_id = user_id
+        self.authentic = authentic
+        super().__init__(reason)
+
+
+class UserRefused(Exception):
+    """No single user may be given what was asked for; ``reason`` is a Reason value."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """An error code with its HTTP status and the sentence a person reads."""
+
+    status: int
+    sentence: str
+
+
+class ErrorCode:
+    """The API's error codes (the ``error_code`` field of every error body)."""
+
+    INVALID_JSON = "INVALID_JSON"
+    EMAIL_REQUIRED = "EMAIL_REQUIRED"
+    INVALID_NEXT = "INVALID_NEXT"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    CROSS_ORIGIN_REFUSED = "CROSS_ORIGIN_REFUSED"
+    USER_OUTRANKS_ISSUER = "USER_OUTRANKS_ISSUER"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    LENGTH_REQUIRED = "LENGTH_REQUIRED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    USER_NOT_FOUND = "USER_NOT_FOUND"
+    USER_INACTIVE = "USER_INACTIVE"
+    USER_AMBIGUOUS = "USER_AMBIGUOUS"
+    RATE_LIMITED = "RATE_LIMITED"
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+
+
+MAX_BODY_BYTES = 16 * 1024  # the token API's request body, at most
+
+ERRORS: dict[str, ErrorKind] = {
+    ErrorCode.INVALID_JSON: ErrorKind(
+        400, 'The body must be a JSON object such as {"email": "alice@example.com"}.'
+    ),
+    ErrorCode.EMAIL_REQUIRED: ErrorKind(
+        400, '"email" is required: the email address of a Label Studio user.'
+    ),
+    ErrorCode.INVALID_NEXT: ErrorKind(
+        400, '"next" must be a path on this site starting with /, such as /projects/3/data.'
+    ),
+    ErrorCode.NOT_AUTHENTICATED: ErrorKind(
+        401, "A Label Studio API token is required (Authorization: Token … or Bearer …)."
+    ),
+    ErrorCode.PERMISSION_DENIED: ErrorKind(
+        403, "Only active staff users who are members of an organization may issue login tokens."
+    ),
+    ErrorCode.CROSS_ORIGIN_REFUSED: ErrorKind(
+        403,
+        "Cross-origin request refused: writes with a Label Studio session must come from Label "
+        "Studio's own origin or from CSRF_TRUSTED_ORIGINS.",
+    ),
+    ErrorCode.USER_OUTRANKS_ISSUER: ErrorKind(
+        403, "Only a superuser may issue login tokens for a superuser."
+    ),
+    ErrorCode.METHOD_NOT_ALLOWED: ErrorKind(405, "Use POST."),
+    ErrorCode.LENGTH_REQUIRED: ErrorKind(
+        411, "Send the body with a Content-Length; chunked bodies are not read."
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: ErrorKind(413, f"The body must be at most {MAX_BODY_BYTES} bytes."),
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorKind(
+        415, "The body must be JSON (Content-Type: application/json)."
+    ),
+    ErrorCode.USER_NOT_FOUND: ErrorKind(422, "No Label Studio user has this email address."),
+    ErrorCode.USER_INACTIVE: ErrorKind(
+        422, "This Label Studio user is deactivated or was removed from its organization."
+    ),
+    ErrorCode.USER_AMBIGUOUS: ErrorKind(
+        422, "Several Label Studio users match this email address; use its exact case."
+    ),
+    ErrorCode.RATE_LIMITED: ErrorKind(
+        429, "Too many token requests; retry after the number of seconds in Retry-After."
+    ),
+    ErrorCode.DATABASE_UNAVAILABLE: ErrorKind(503, "The database is unavailable; try again shortly."),
+}
+
+CODE_BY_USER_REFUSAL: dict[str, str] = {
+    Reason.USER_NOT_FOUND: ErrorCode.USER_NOT_FOUND,
+    Reason.USER_AMBIGUOUS: ErrorCode.USER_AMBIGUOUS,
+    Reason.USER_INACTIVE: ErrorCode.USER_INACTIVE,
+    Reason.USER_DELETED: ErrorCode.USER_INACTIVE,
+    Reason.USER_OUTRANKS_ISSUER: ErrorCode.USER_OUTRANKS_ISSUER,
+}
+
+
+class ApiError(Exception):
+    """An error the API answers with ``{"error": sentence, "error_code": code}``.
+
+    ``sentence`` replaces the code's own where the client needs more precise words
+    (which member was named twice, which methods are allowed).
+    """
+
+    def __init__(self, code: str, sentence: str | None = None, *, status: int | None = None) -> None:
+        kind = ERRORS.get(code) or ErrorKind(status or 400, "The request was refused.")
+        self.code = code
+        self.status = status or kind.status
+        self.sentence = sentence or kind.sentence
+        super().__init__(self.sentence)
+
+    @classmethod
+    def for_user_refusal(cls, reason: str) -> ApiError:
+        """The API error for a UserRefused reason."""
+        return cls(CODE_BY_USER_REFUSAL[reason])
+
+
+def error_response(error: ApiError) -> JsonResponse:
+    """The one JSON error body; a 503 also says when to retry."""
+    response = JsonResponse({"error": error.sentence, "error_code": error.code}, status=error.status)
+    if error.status == 503:
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
