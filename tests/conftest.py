@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,3 +158,11 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "postgres" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def bootstrapped_database() -> Path:
+    """A migrated database with a staff owner (legacy token) and alice, made once per run."""
+    from servers_support import bootstrap_database
+
+    return bootstrap_database()

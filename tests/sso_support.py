@@ -129,9 +129,13 @@ def free_port() -> int:
 
 
 def wait_for_health(
-    url: str, timeout: float, running: Callable[[], bool] = lambda: True, output: Callable[[], str] = str
+    url: str,
+    timeout: float,
+    running: Callable[[], bool] = lambda: True,
+    output: Callable[[], str] = str,
+    path: str = "/health",
 ) -> None:
-    """Poll ``url``/health until it answers 200; fail with the server's output if it dies or stalls."""
+    """Poll ``url`` + ``path`` until it answers 200; fail with the server's output if it dies or stalls."""
     import time
 
     import requests
@@ -141,7 +145,7 @@ def wait_for_health(
         if not running():
             raise AssertionError(f"server exited:\n{output()[-4000:]}")
         try:  # a worker still importing Label Studio accepts, then answers late
-            if requests.get(f"{url}/health", timeout=15, verify=False).status_code == 200:
+            if requests.get(f"{url}{path}", timeout=15, verify=False).status_code == 200:
                 return
         except requests.RequestException:
             pass

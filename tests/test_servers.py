@@ -6,8 +6,6 @@ login over HTTP with ``requests``, and checks the process's own output for token
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -16,81 +14,12 @@ from typing import Any
 
 import pytest
 import requests
-from sso_support import BASE_ENV, REPO, free_port, new_data_dir, stop_process_group, wait_for_health
+from servers_support import ADMIN_TOKEN, Server
+from sso_support import REPO, free_port
 
 from settings_overlay.label_studio_import import label_studio_directory
 
 pytestmark = pytest.mark.servers
-
-ADMIN_TOKEN = "0123456789abcdef0123456789abcdef01234567"
-BOOTSTRAP = f"""
-from organizations.functions import create_organization
-from rest_framework.authtoken.models import Token
-from users.models import User
-owner = User.objects.create_user(email="owner@example.com", password="Owner-password-123", is_staff=True)
-organization = create_organization(title="Servers", created_by=owner, legacy_api_tokens_enabled=True)
-owner.active_organization = organization
-owner.save()
-Token.objects.filter(user=owner).delete()  # Label Studio made one by signal
-Token.objects.create(user=owner, key="{ADMIN_TOKEN}")
-alice = User.objects.create_user(email="alice@example.com", password="Member-password-123")
-alice.active_organization = organization
-alice.save()
-organization.add_user(alice)
-"""
-
-
-def environment(data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        **BASE_ENV,
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-        "LOG_LEVEL": "INFO",
-        **extra,
-    }
-
-
-@pytest.fixture(scope="module")
-def bootstrapped_database(tmp_path_factory: Any) -> Path:
-    """A migrated database with a staff owner (legacy token) and alice, made once."""
-    data_dir = new_data_dir(prefix="lsso-servers-")
-    subprocess.run(
-        [sys.executable, "-m", "django", "shell", "-c", BOOTSTRAP],
-        env=environment(data_dir),
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    return data_dir / "label_studio.sqlite3"
-
-
-class Server:
-    """A Label Studio process whose combined output is kept for inspection."""
-
-    def __init__(
-        self, name: str, command: list[str], data_dir: Path, port: int, log: Path, cwd: Path
-    ) -> None:
-        self.name = name
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = log
-        self.process = subprocess.Popen(
-            command,
-            env=environment(data_dir, PORT=str(port)),
-            cwd=cwd,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_until_healthy(self, timeout: float = 120) -> None:
-        wait_for_health(self.url, timeout, lambda: self.process.poll() is None, self.output)
-
-    def stop(self) -> None:
-        stop_process_group(self.process)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 def commands(port: int) -> dict[str, tuple[list[str], Path]]:
