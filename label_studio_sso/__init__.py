@@ -4,5 +4,5 @@ from importlib.metadata import PackageNotFoundError, version
 
 try:
     __version__ = version("label-studio-sso")  # written once, in the Dockerfile
-except PackageNotFoundError:  # pragma: no cover  (imported from a checkout, not installed)
+except PackageNotFoundError:  # imported from a checkout, not installed
     __version__ = "0+unknown"

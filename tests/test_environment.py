@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -147,3 +148,19 @@ def test_every_variable_with_a_bad_value_is_refused_naming_it(name: str, problem
     with pytest.raises(EnvironmentInvalid) as error:
         check({name: value})
     assert str(error.value).startswith(f"{name}="), problem
+
+
+def test_the_entrypoint_runs_the_check_as_a_module() -> None:
+    import subprocess
+    import sys
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "label_studio_sso.container.environment", "check"],
+        env={**os.environ, "SSO_CLOCK_SKEW": "9999"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == EX_USAGE
+    assert refused.stderr.startswith("entrypoint: error: SSO_CLOCK_SKEW='9999' is not allowed")
+    assert refused.stderr.count("\n") == 1

@@ -197,9 +197,9 @@ def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     except EnvironmentInvalid as error:
         sys.stderr.write(f"entrypoint: error: {error}\n")
         return EX_UNAVAILABLE if command == "wait-for-db" else EX_USAGE
-    sys.stderr.write("usage: python3 -m label_studio_sso.environment check|wait-for-db\n")
+    sys.stderr.write("usage: python3 -m label_studio_sso.container.environment check|wait-for-db\n")
     return EX_USAGE
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # the entrypoint runs: python3 -m label_studio_sso.container.environment
     sys.exit(main(sys.argv[1:], os.environ))

@@ -16,7 +16,6 @@ default 1000), so it also excludes a ``locked_migrate`` started by hand.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -127,13 +126,3 @@ def _report_progress_on_stdout() -> None:
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
-
-if __name__ == "__main__":  # pragma: no cover
-    status = main(os.environ)
-    connections.close_all()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Everything is committed, closed and flushed: skip the interpreter's teardown of
-    # Label Studio's module graph, which took 0.7 s of every container start.
-    os._exit(status)
