@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sso_support import BASE_ENV, REPO, new_data_dir, stop_process_group, wait_for_health
@@ -84,3 +86,21 @@ class Server:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def data_dir_with(database: Path, tmp_path: Path) -> Path:
+    """A data directory of this test's own, holding a copy of ``database``."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "label_studio.sqlite3").write_bytes(database.read_bytes())
+    return data_dir
+
+
+@contextmanager
+def healthy(server: Server) -> Iterator[Server]:
+    """The server once it answers /health; stopped afterwards, whatever happened."""
+    try:
+        server.wait_until_healthy()
+        yield server
+    finally:
+        server.stop()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from servers_support import ADMIN_TOKEN, Server, environment
+from servers_support import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
 from sso_support import REPO, free_port, stop_process_group, wait_for_health
 
 pytestmark = pytest.mark.servers
@@ -39,18 +39,12 @@ def image_environment(data_dir: Path, port: int) -> dict[str, str]:
 
 @pytest.fixture
 def served(bootstrapped_database: Path, tmp_path: Path) -> Iterator[Server]:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    (data_dir / "label_studio.sqlite3").write_bytes(bootstrapped_database.read_bytes())
+    data_dir = data_dir_with(bootstrapped_database, tmp_path)
     port = free_port()
     command = [sys.executable, str(DOCKER / "serve.py")]
     env = image_environment(data_dir, port)
-    running = Server("serve.py", command, data_dir, port, tmp_path / "server.log", REPO, env)
-    try:
-        running.wait_until_healthy()
+    with healthy(Server("serve.py", command, data_dir, port, tmp_path / "server.log", REPO, env)) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def healthcheck(port: int) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from servers_support import ADMIN_TOKEN, Server
+from servers_support import ADMIN_TOKEN, Server, data_dir_with, healthy
 from sso_support import REPO, free_port
 
 from settings_overlay.label_studio_import import label_studio_directory
@@ -62,17 +62,11 @@ def commands(port: int) -> dict[str, tuple[list[str], Path]]:
 
 @pytest.fixture(params=["manage.py runserver", "gunicorn core.wsgi", "label-studio start"])
 def server(request: Any, bootstrapped_database: Path, tmp_path: Path) -> Iterator[Server]:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    (data_dir / "label_studio.sqlite3").write_bytes(bootstrapped_database.read_bytes())
+    data_dir = data_dir_with(bootstrapped_database, tmp_path)
     port = free_port()
     command, cwd = commands(port)[request.param]
-    running = Server(request.param, command, data_dir, port, tmp_path / "server.log", cwd)
-    try:
-        running.wait_until_healthy()
+    with healthy(Server(request.param, command, data_dir, port, tmp_path / "server.log", cwd)) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_portal_logs_alice_in_through_a_real_server(server: Server) -> None:

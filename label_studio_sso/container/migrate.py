@@ -125,4 +125,3 @@ def _report_progress_on_stdout() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-
