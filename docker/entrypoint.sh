@@ -81,8 +81,8 @@ serve() {
 }
 
 hold() {
+  trap 'exit 0' TERM INT # before saying so: a SIGTERM right after the line must exit 0
   log "holding: nothing to run in this container; stopping on SIGTERM"
-  trap 'exit 0' TERM INT
   sleep infinity &
   wait
 }
