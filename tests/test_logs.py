@@ -81,7 +81,7 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
     assert f"sso login succeeded: user_id={alice.pk}" in audit and "via=backend" in audit
     assert f"reason=replayed via=backend user_id={alice.pk}" in audit
     assert audit.count("sso token refused") == 3
-    assert "error_code=PERMISSION_DENIED status=403" in audit
+    assert f"sso token refused: issuer_id={alice.pk} error_code=PERMISSION_DENIED status=403" in audit
     assert "error_code=NOT_AUTHENTICATED status=401" in audit
     assert "error_code=INVALID_JSON status=400" in audit
     assert "sso refused a cross-origin write: PATCH /api/current-user origin=https://evil.example" in audit

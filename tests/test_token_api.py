@@ -420,3 +420,17 @@ def test_without_the_first_middleware_the_view_still_refuses_a_large_body_unread
     with pytest.raises(ApiError) as refused:
         parse_token_request(Request(request))
     assert refused.value.code == "PAYLOAD_TOO_LARGE"
+
+
+def test_a_database_failure_while_authenticating_the_caller_answers_503_json(
+    api: Any, owner_token: str, alice: Any
+) -> None:
+    def tokens_table_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "authtoken_token" in sql:  # Label Studio's legacy-token look-up, inside DRF's authentication
+            raise OperationalError("connection lost")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(tokens_table_down):
+        response = api({"email": "alice@example.com"}, auth=f"Token {owner_token}")
+
+    assert error_of(response) == (503, "DATABASE_UNAVAILABLE")

@@ -24,9 +24,7 @@ _KEPT_HEADERS = ("WWW-Authenticate", "Retry-After")  # what DRF's own handler se
 
 def token_api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponseBase | None:
     """DRF's exception handler for the token API: one JSON error body, with DRF's headers."""
-    request = context.get("request")
-    issuer = getattr(request, "user", None) if request is not None else None
-    issuer_id = issuer.pk if issuer is not None and issuer.is_authenticated else None
+    issuer_id = _issuer_id(context)
     if isinstance(exc, DatabaseError):
         error = ApiError(ErrorCode.DATABASE_UNAVAILABLE)
         audit.token_refused(issuer_id=issuer_id, code=error.code, status=error.status)
@@ -44,6 +42,16 @@ def token_api_exception_handler(exc: Exception, context: dict[str, Any]) -> Http
         if header in drf_response:
             response[header] = drf_response[header]
     return response
+
+
+def _issuer_id(context: dict[str, Any]) -> int | None:
+    """The authenticated caller's id, if authentication got that far.
+
+    Read from what DRF already settled: asking ``request.user`` would authenticate again,
+    and when authentication itself failed on the database it would fail again here.
+    """
+    user = getattr(context.get("request"), "_user", None)
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 def _api_error(exc: Exception, status: int) -> ApiError:
