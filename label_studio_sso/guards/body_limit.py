@@ -5,7 +5,8 @@ Label Studio's own ContextLogMiddleware reads every request body (up to Django's
 the view alone would come after the whole body was received. This middleware goes
 first in MIDDLEWARE and answers 413 from the declared Content-Length, unread. A body
 sent chunked (Transfer-Encoding, no Content-Length) gets 411: Django reads no body
-without a length, so the view would otherwise see an empty one.
+without a length, so the view would otherwise see an empty one. Being first, it is also
+where the rest of every request is given room on the frame stack (``frame_stack``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode, error_response
+from ..frame_stack import call_with_room
 from ..http import mark_token_response
 
 
@@ -30,7 +32,8 @@ class TokenApiBodyLimitMiddleware:
             return _unread(ErrorCode.PAYLOAD_TOO_LARGE)
         if is_unframed(request) and _is_token_api(request):
             return _unread(ErrorCode.LENGTH_REQUIRED)
-        return self.get_response(request)
+        # The outermost middleware: the rest of the request runs with room on the frame stack.
+        return call_with_room(self.get_response, request)
 
 
 def _unread(code: str) -> HttpResponseBase:

