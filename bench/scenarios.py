@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import uuid
@@ -138,7 +139,47 @@ def steady_state(sso: Server, vanilla: Server, count: int, warmup: int) -> list[
         figures.append(
             Figure(key, title, "ms", "Label Studio + SSO", "vanilla Label Studio", subject, baseline, 1.02)
         )
+    figures.append(_steady_throughput(sso, vanilla, cookies, count))
     return figures
+
+
+def _steady_throughput(sso: Server, vanilla: Server, cookies: dict[str, str], count: int) -> Figure:
+    """GET /api/projects/ from 4 clients at once, in alternating blocks: time per request served.
+
+    Each block is one server busy with 4 clients; its sample is the block's wall time per
+    request (the inverse of its throughput), so the ratio of medians is vanilla's requests
+    per second over ours.
+    """
+    clients, blocks = 4, 10
+    per_client = max(2, count // (clients * 2))
+    samples: dict[str, list[float]] = {sso.name: [], vanilla.name: []}
+    rates: dict[str, list[float]] = {sso.name: [], vanilla.name: []}
+    for block in range(blocks):
+        server = (sso, vanilla)[block % 2]
+
+        def one(server: Server = server) -> float:
+            path = "/api/projects/"
+            return expect(
+                request(server.port, "GET", path, {"Cookie": cookies[server.name]}), 200, path
+            ).seconds
+
+        _latencies, per_second = concurrently(clients, per_client, one)
+        samples[server.name].append(MILLISECONDS / per_second)
+        rates[server.name].append(per_second)
+    return Figure(
+        "steady_api_projects_4_clients",
+        "GET /api/projects/ with a session, 4 clients at once (ms per request served)",
+        "ms",
+        "Label Studio + SSO",
+        "vanilla Label Studio",
+        samples[sso.name],
+        samples[vanilla.name],
+        1.02,
+        extra={
+            "subject_requests_per_s": round(statistics.median(rates[sso.name]), 1),
+            "baseline_requests_per_s": round(statistics.median(rates[vanilla.name]), 1),
+        },
+    )
 
 
 def token_issuance(sso: Server, count: int, clients: int, rounds: int) -> list[Figure]:

@@ -15,6 +15,10 @@ pytestmark = pytest.mark.e2e
 EXPECTED_FIGURES = {
     "steady_api_projects",
     "steady_html_projects",
+    "steady_api_projects_4_clients",
+    "aa_steady_api_projects",
+    "aa_steady_html_projects",
+    "aa_steady_api_projects_4_clients",
     "worker_rss",
     "issuance_1_client",
     "issuance_8_clients",
