@@ -9,10 +9,12 @@ decides that, not what the code does: measured in-process on Label Studio's
 only 1.03 times; three pass-through middleware cost exactly as much as ours.
 
 A frame too large for a chunk makes CPython allocate one chunk sized for it, twice as large,
-and everything the request calls then fits in the rest of that chunk (about 250 KiB), so no
+and what the request calls then runs in the rest of that chunk (about 30 KiB), so no
 boundary is crossed until the request returns: one allocation per request instead of
 thousands. The frame is large because its function declares many unused local variables;
-they cost one pass that clears them when the frame is made.
+they cost one pass that clears them when the frame is made. The size is a trade measured
+on Label Studio's pages: a frame of 256 KiB cost 5 % of a 4 ms HTML page, this one 2 %,
+and both keep ``GET /api/projects/`` 4 % faster than without.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TypeVar
 Request = TypeVar("Request")
 Response = TypeVar("Response")
 
-UNUSED_LOCALS = 33_000  # 8 bytes each: a frame just over 256 KiB, so CPython allocates 512 KiB
+UNUSED_LOCALS = 4_200  # 8 bytes each: a frame just over 32 KiB, so CPython allocates 64 KiB
 
 
 def _call(call: Callable[[Request], Response], request: Request) -> Response:
