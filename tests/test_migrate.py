@@ -76,16 +76,24 @@ class PollCounter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.failed = 0
         self.first_failure = threading.Event()
+        self.polled = threading.Condition()
         real = migration._try_lock
 
         def counted(connection: Any, lock_id: int) -> bool:
             taken = real(connection, lock_id)
             if not taken:
-                self.failed += 1
+                with self.polled:
+                    self.failed += 1
+                    self.polled.notify_all()
                 self.first_failure.set()
             return taken
 
         monkeypatch.setattr(migration, "_try_lock", counted)
+
+    def polls_again(self, after: int, timeout: float) -> bool:
+        """Wait until the waiter has been refused more than ``after`` times."""
+        with self.polled:
+            return self.polled.wait_for(lambda: self.failed > after, timeout=timeout)
 
 
 def test_a_waiter_says_so_and_proceeds_when_the_holder_lets_go(
@@ -133,11 +141,11 @@ def test_a_waiting_replica_does_not_stall_the_migrating_ones_concurrent_index_bu
         assert polls.first_failure.wait(timeout=10)  # the waiter is polling
         migrating.execute("CREATE TABLE IF NOT EXISTS lsso_migrate_probe (id integer)")
         migrating.execute("SET statement_timeout = '10s'")
-        polled_before = polls.failed
-        for attempt in range(20):  # many builds, each while the waiter keeps polling
+        for attempt in range(20):  # many builds, each finished while the waiter keeps polling
+            polled_before = polls.failed
             migrating.execute(f"CREATE INDEX CONCURRENTLY lsso_probe_{attempt} ON lsso_migrate_probe (id)")
+            assert polls.polls_again(polled_before, timeout=10)  # it was polling, and no build stalled
         migrating.execute("DROP TABLE lsso_migrate_probe")
-        assert polls.failed > polled_before  # it polled during the builds, and none stalled
         assert not acquired.is_set()
     waiter.join(timeout=10)
     assert acquired.is_set()
