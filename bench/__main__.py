@@ -120,7 +120,7 @@ def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, ob
     finally:
         sso.stop()
     notes["servers"] = (
-        f"gunicorn with docker/gunicorn.conf.py, {WORKERS} gthread workers of 4 threads each, SQLite; "
+        f"docker/serve.py (gunicorn, preloaded), {WORKERS} gthread workers of 4 threads each, SQLite; "
         "SSO_RATE_LIMIT lifted to 100000/s so issuance is measured, not throttled"
     )
     return figures

@@ -1,9 +1,10 @@
-"""Vanilla Label Studio and Label Studio + SSO as gunicorn servers on loopback.
+"""Vanilla Label Studio and Label Studio + SSO, each started the way the image starts it.
 
-Both run the same gunicorn configuration (the image's ``docker/gunicorn.conf.py``), the
-same worker count, the same Python and Label Studio, each on its own copy of one SQLite
-database; the only difference is the settings module: Label Studio's own
-``core.settings.label_studio`` or this project's ``settings_overlay.settings``.
+Both run the image's own ``docker/serve.py`` (migrate, then gunicorn with the image's
+settings and ``preload_app``, workers forked from the loaded process), the same worker
+count, the same Python and Label Studio, each on its own copy of one SQLite database; the
+only difference is the settings module: Label Studio's own ``core.settings.label_studio``
+or this project's ``settings_overlay.settings``.
 """
 
 from __future__ import annotations
@@ -106,18 +107,16 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [
-            sys.executable, "-m", "gunicorn",
-            "--config", str(REPO / "docker" / "gunicorn.conf.py"),
-            "--chdir", str(label_studio_directory()),
-            "core.wsgi:application",
-        ]  # fmt: skip
+        command = [sys.executable, str(REPO / "docker" / "serve.py")]
         env = _environment(
             self.kind,
             self.data_dir,
             PORT=str(self.port),
             LISTEN_ADDRESS="127.0.0.1",
             WEB_CONCURRENCY=str(self.workers),
+            # Label Studio's own settings import ``core`` from its package directory, which
+            # its ``label-studio`` command puts on the path; the overlay does that itself.
+            PYTHONPATH=str(label_studio_directory()),
         )
         self.process = subprocess.Popen(
             command, env=env, cwd=REPO, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
