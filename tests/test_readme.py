@@ -1,7 +1,8 @@
-"""The README's reference tables say what the code does: every variable, every error code."""
+"""The README's reference tables say what the code does and measured: variables, error codes, figures."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from sso_support import REPO
@@ -39,3 +40,15 @@ def test_the_configuration_table_names_every_variable_with_its_default() -> None
 def test_the_error_table_gives_every_code_its_status() -> None:
     rows = {code.strip("`"): int(status) for status, code, _when in table_rows("Errors are always")}
     assert rows == {code: kind.status for code, kind in ERRORS.items()}
+
+
+def test_the_performance_table_quotes_the_recorded_benchmark() -> None:
+    figures = {
+        figure["key"]: f"{figure['ratio_median']:.3f}"
+        for figure in json.loads((REPO / "bench" / "results.json").read_text())["figures"]
+    }
+    keys = ["steady_api_projects", "steady_html_projects", "steady_api_projects_4_clients"]
+    rows = table_rows("## Performance")
+    assert [(sso, same) for _request, sso, same in rows] == [
+        (figures[key], figures[f"aa_{key}"]) for key in keys
+    ]
