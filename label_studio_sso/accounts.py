@@ -69,13 +69,16 @@ def refusal_reason(user: Any) -> str | None:
     return None
 
 
-def issuer_refusal_reason(issuer: Any, user: Any) -> str | None:
-    """None if ``issuer`` may mint a login token for ``user``, else why not.
+def issuer_refusal_reason(issuer: Any, user: Any, *, to_log_in: bool = True) -> str | None:
+    """None if ``issuer`` may mint a login token for ``user`` (or, with ``to_log_in`` false,
+    end the user's sessions), else why not.
 
-    An issuer mints only for live members of an organization it is itself a live member
-    of; users who were never in one of its organizations are not revealed to it
-    (Reason.USER_NOT_FOUND). Only a superuser mints for a superuser
-    (Reason.USER_OUTRANKS_ISSUER): a token carries all of its user's power.
+    An issuer reaches only users of an organization it is itself a live member of; users
+    who were never in one of its organizations are not revealed to it
+    (Reason.USER_NOT_FOUND). It mints only for live, active members; it may end the
+    sessions of removed or deactivated ones too (ending sessions never grants anything).
+    Only a superuser reaches a superuser (Reason.USER_OUTRANKS_ISSUER): a token carries all
+    of its user's power, and ending an administrator's sessions is not a staff member's call.
     """
     if _has_organizations():
         issuer_organizations = _live_memberships(issuer).values("organization")
@@ -86,11 +89,11 @@ def issuer_refusal_reason(issuer: Any, user: Any) -> str | None:
         )  # one query: the user's memberships in the issuer's organizations, live or removed
         if not shared:
             return Reason.USER_NOT_FOUND
-        reason = Reason.USER_INACTIVE if not user.is_active else None
-        if reason is None and all(deleted_at is not None for deleted_at in shared):
+        reason = Reason.USER_INACTIVE if to_log_in and not user.is_active else None
+        if reason is None and to_log_in and all(deleted_at is not None for deleted_at in shared):
             reason = Reason.USER_DELETED  # removed from the issuer's organizations
     else:
-        reason = refusal_reason(user)
+        reason = refusal_reason(user) if to_log_in else None
     if reason is not None:
         return reason
     if user.is_superuser and not issuer.is_superuser:
@@ -125,10 +128,11 @@ def user_named(user_id: int, email: str) -> Any:
     return user
 
 
-def user_for_issuer(issuer: Any, email: str) -> Any:
-    """The user with this email that ``issuer`` may mint a login token for, else UserRefused."""
+def user_for_issuer(issuer: Any, email: str, *, to_log_in: bool = True) -> Any:
+    """The user with this email that ``issuer`` may mint a login token for (or log out,
+    with ``to_log_in`` false), else UserRefused."""
     user = find_user_by_email(email)
-    reason = issuer_refusal_reason(issuer, user)
+    reason = issuer_refusal_reason(issuer, user, to_log_in=to_log_in)
     if reason is not None:
         raise UserRefused(reason)
     return user

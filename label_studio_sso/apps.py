@@ -1,4 +1,4 @@
-"""App configuration: registers the system checks and the settings reload."""
+"""App configuration: registers the system checks, the settings reload and the session signals."""
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
@@ -12,5 +12,8 @@ class LabelStudioSsoConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
         from .conf import reload_on_setting_changed
+        from .session_signals import connect
+
+        connect()
 
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="label_studio_sso.conf.reload")

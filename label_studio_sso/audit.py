@@ -1,4 +1,4 @@
-"""Audit events on their own logger: issuance, logins, logouts and every refusal.
+"""Audit events on their own logger: issuance, logins, ended sessions and every refusal.
 
 Events carry user ids, the issuer's id, the transport and a fingerprint of the token
 id: enough to correlate and investigate, never the token, its payload or a key.
@@ -96,6 +96,18 @@ def token_refused(*, issuer_id: int | None, code: str, status: int) -> None:
     )
 
 
+def logout_refused(*, issuer_id: int | None, code: str, status: int) -> None:
+    """The logout API refused a request; refusals of who is asking (401, 403) are warnings."""
+    audit_logger.log(
+        logging.WARNING if status in (401, 403) else logging.INFO,
+        "sso logout refused: issuer_id=%s error_code=%s status=%s",
+        issuer_id if issuer_id is not None else "-",
+        code,
+        status,
+        extra={"sso_event": "logout_refused", "issuer_id": issuer_id, "sso_error_code": code},
+    )
+
+
 def write_refused(*, method: str, path: str, origin: str | None) -> None:
     """A write riding a logged-in session came from an origin the operator did not name."""
     audit_logger.warning(
@@ -104,4 +116,29 @@ def write_refused(*, method: str, path: str, origin: str | None) -> None:
         path[:200],
         (origin or "missing")[:200],
         extra={"sso_event": "write_refused"},
+    )
+
+
+def sessions_ended(*, user_id: int, cause: str, issuer_id: int | None = None) -> None:
+    """Every session of a user was ended: by the logout API, a logout, or losing access."""
+    audit_logger.info(
+        "sso sessions ended: user_id=%s cause=%s issuer_id=%s",
+        user_id,
+        cause,
+        issuer_id if issuer_id is not None else "-",
+        extra={
+            "sso_event": "sessions_ended",
+            "sso_user_id": user_id,
+            "sso_cause": cause,
+            "issuer_id": issuer_id,
+        },
+    )
+
+
+def session_refused(*, user_id: int) -> None:
+    """A browser came back with a session that had been ended; it is anonymous now."""
+    audit_logger.info(
+        "sso refused an ended session: user_id=%s",
+        user_id,
+        extra={"sso_event": "session_refused", "sso_user_id": user_id},
     )

@@ -17,6 +17,8 @@ from .sessions import BACKEND_PATH
 LOGIN_MIDDLEWARE = "label_studio_sso.middleware.JWTAutoLoginMiddleware"
 ORIGIN_MIDDLEWARE = "label_studio_sso.middleware.CrossOriginWriteMiddleware"
 FRAMING_MIDDLEWARE = "label_studio_sso.middleware.FrameAncestorsMiddleware"
+ENDED_SESSION_MIDDLEWARE = "label_studio_sso.middleware.EndedSessionMiddleware"
+SESSION_GUARDS = (ENDED_SESSION_MIDDLEWARE, LOGIN_MIDDLEWARE)  # either checks sessions
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
 LABEL_STUDIO_JWT_MIDDLEWARE = "jwt_auth.middleware.JWTAuthenticationMiddleware"
@@ -47,7 +49,7 @@ def check_backend(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register()
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    """E003-E006, W001, W003: the middleware is present and after what it depends on."""
+    """E003-E006, E008, W001, W003: the middleware is present and after what it depends on."""
     middleware = [_public_name(item) for item in settings.MIDDLEWARE]
     after_auth = f"Add it right after {AUTH_MIDDLEWARE}."
     problems: list[Error | Warning] = []
@@ -75,6 +77,12 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | War
         )
         hint = f"Move it right after {LABEL_STUDIO_JWT_MIDDLEWARE}."
         problems.append(Warning(message, hint=hint, id="label_studio_sso.W003"))
+    if not any(_placed_after(middleware, guard, AUTH_MIDDLEWARE) for guard in SESSION_GUARDS):
+        message = (
+            f"Neither {ENDED_SESSION_MIDDLEWARE} nor {LOGIN_MIDDLEWARE} comes after {AUTH_MIDDLEWARE}: "
+            "ended sessions (the logout API, logouts, deactivated users) would still be accepted."
+        )
+        problems.append(Error(message, hint=after_auth, id="label_studio_sso.E008"))
     if _enabled("SSO_FRAME_ANCESTORS") and FRAMING_MIDDLEWARE not in middleware:
         message = f"SSO_FRAME_ANCESTORS is set but {FRAMING_MIDDLEWARE} is not in MIDDLEWARE."
         problems.append(Error(message, hint="Add it first in MIDDLEWARE.", id="label_studio_sso.E006"))
@@ -94,7 +102,7 @@ def _public_name(path: str) -> str:
 
 
 def _placed_after(middleware: list[str], item: str, anchor: str) -> bool:
-    return anchor in middleware and middleware.index(item) > middleware.index(anchor)
+    return item in middleware and anchor in middleware and middleware.index(item) > middleware.index(anchor)
 
 
 @register()

@@ -113,7 +113,8 @@ ERRORS: dict[str, ErrorKind] = {
         401, "A Label Studio API token is required (Authorization: Token … or Bearer …)."
     ),
     ErrorCode.PERMISSION_DENIED: ErrorKind(
-        403, "Only active staff users who are members of an organization may issue login tokens."
+        403,
+        "Only active staff users who are members of an organization may issue login tokens or end sessions.",
     ),
     ErrorCode.CROSS_ORIGIN_REFUSED: ErrorKind(
         403,
@@ -121,7 +122,7 @@ ERRORS: dict[str, ErrorKind] = {
         "Studio's own origin or from CSRF_TRUSTED_ORIGINS.",
     ),
     ErrorCode.USER_OUTRANKS_ISSUER: ErrorKind(
-        403, "Only a superuser may issue login tokens for a superuser."
+        403, "Only a superuser may issue login tokens for, or end the sessions of, a superuser."
     ),
     ErrorCode.METHOD_NOT_ALLOWED: ErrorKind(405, "Use POST."),
     ErrorCode.LENGTH_REQUIRED: ErrorKind(

@@ -6,11 +6,13 @@ file names ``label_studio_sso.middleware.*`` whatever the package's inner layout
 
 from .guards.body_limit import TokenApiBodyLimitMiddleware
 from .guards.cross_origin import CrossOriginWriteMiddleware
+from .guards.ended_sessions import EndedSessionMiddleware
 from .guards.framing import FrameAncestorsMiddleware
 from .portal.middleware import JWTAutoLoginMiddleware
 
 __all__ = [
     "CrossOriginWriteMiddleware",
+    "EndedSessionMiddleware",
     "FrameAncestorsMiddleware",
     "JWTAutoLoginMiddleware",
     "TokenApiBodyLimitMiddleware",

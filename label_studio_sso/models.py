@@ -1,7 +1,8 @@
-"""The tables shared by every worker and replica: redeemed tokens and the rate limit."""
+"""The tables shared by every worker and replica: redeemed tokens, the rate limit, session stamps."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from .conf import RATE_LIMIT_TABLE
@@ -38,3 +39,27 @@ class RateLimitRecord(models.Model):
     class Meta:
         db_table = RATE_LIMIT_TABLE
         verbose_name = "SSO token API rate-limit record"
+
+
+class SessionStamp(models.Model):
+    """Each user's current session stamp: a session carrying another one has been ended.
+
+    Label Studio keeps sessions in signed cookies, which the server cannot delete. Every
+    session records the stamp its user had when it began; writing a new stamp ends all of
+    them at once, on every replica. A user without a row has the empty stamp.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="sso_session_stamp",
+    )
+    stamp = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "SSO session stamp"
+
+    def __str__(self) -> str:
+        return f"session stamp of user {self.user_id}"

@@ -1,20 +1,31 @@
-"""Log a browser in as a user (switching users cleanly), or out.
+"""Log a browser in as a user (switching users cleanly) or out, and end every session of a user.
 
 Every way in ends here, so a session it starts is an ordinary Label Studio session:
 Django's ``login()`` cycles the session key (or flushes another user's session), and the
 ``last_login`` stamp keeps Label Studio's inactivity timeout from ending it at once.
+
+Label Studio keeps sessions in signed cookies: the server holds no row it could delete.
+So each session records its user's *stamp* when it begins (``SESSION_STAMP_KEY``), and
+ending every session of a user gives them a new stamp (``end_every_session``); a session
+whose stamp is no longer its user's is refused on its next request. The stamp is read in
+the same query that loads the session's user (``JWTAuthenticationBackend.get_user``).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import auth
 from django.db import DatabaseError
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from .accounts import ensure_active_organization
 
@@ -22,6 +33,10 @@ from .accounts import ensure_active_organization
 BACKEND_PATH = "label_studio_sso.backends.JWTAuthenticationBackend"
 # Label Studio's InactivitySessionTimeoutMiddleWare logs a session out unless this is set.
 SESSION_LAST_LOGIN_KEY = "last_login"
+# The user's stamp when this session began; a session without one began with the empty stamp.
+SESSION_STAMP_KEY = "sso_session_stamp"
+# Set on a request whose logout ends only this browser's session (a user switch).
+_THIS_SESSION_ONLY = "_sso_end_this_session_only"
 
 
 def start_session(request: HttpRequest, user: Any, **marks: Any) -> None:
@@ -54,5 +69,48 @@ def restored_on_database_error(request: HttpRequest) -> Iterator[None]:
 
 
 def end_session(request: HttpRequest) -> None:
-    """Log this browser out (its session data is flushed)."""
+    """Log this browser out (its session data is flushed); the user's other sessions go on."""
+    setattr(request, _THIS_SESSION_ONLY, True)
     auth.logout(request)
+
+
+def ends_every_session(request: HttpRequest | None) -> bool:
+    """Whether a logout on this request ends all of its user's sessions (not a user switch)."""
+    return not getattr(request, _THIS_SESSION_ONLY, False)
+
+
+def current_stamp(user: Any) -> str:
+    """The user's stamp; free when the user was loaded with it (the backend does so)."""
+    from .models import SessionStamp
+
+    try:
+        return user.sso_session_stamp.stamp
+    except SessionStamp.DoesNotExist:
+        return ""
+
+
+def stamp_session(request: HttpRequest, user: Any) -> None:
+    """Record the user's current stamp in a session that has just begun."""
+    request.session[SESSION_STAMP_KEY] = current_stamp(user)
+    if BACKEND_PATH in settings.AUTHENTICATION_BACKENDS:  # its get_user reads the stamp for free
+        request.session[auth.BACKEND_SESSION_KEY] = BACKEND_PATH
+
+
+def session_is_current(request: HttpRequest, user: Any) -> bool:
+    """False when the user's sessions were ended after this one began."""
+    return constant_time_compare(request.session.get(SESSION_STAMP_KEY, ""), current_stamp(user))
+
+
+def end_every_session(user: Any) -> datetime:
+    """Give the user a new stamp: each of their sessions is refused on its next request.
+
+    One row write, seen by every worker and replica at once. Returns when it happened.
+    """
+    from .models import SessionStamp
+
+    now = timezone.now()
+    stamp, _created = SessionStamp.objects.update_or_create(
+        user_id=user.pk, defaults={"stamp": secrets.token_hex(16), "changed_at": now}
+    )
+    user.sso_session_stamp = stamp
+    return now

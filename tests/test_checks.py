@@ -71,6 +71,18 @@ def test_an_origin_check_before_label_studios_bearer_middleware_is_a_warning() -
         assert ids(checks.check_middleware()) == {"label_studio_sso.W003"}
 
 
+def test_no_middleware_that_refuses_ended_sessions_is_an_error() -> None:
+    guards = (checks.ENDED_SESSION_MIDDLEWARE, checks.LOGIN_MIDDLEWARE)
+    only_login = [m for m in settings.MIDDLEWARE if m != checks.ENDED_SESSION_MIDDLEWARE]
+    with override_settings(MIDDLEWARE=only_login):  # a 6.x settings file: the login middleware checks
+        assert "label_studio_sso.E008" not in ids(checks.check_middleware())
+    with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m not in guards]):
+        assert "label_studio_sso.E008" in ids(checks.check_middleware())
+    early = [checks.ENDED_SESSION_MIDDLEWARE, *[m for m in settings.MIDDLEWARE if m not in guards]]
+    with override_settings(MIDDLEWARE=early):
+        assert "label_studio_sso.E008" in ids(checks.check_middleware())
+
+
 def test_frame_ancestors_without_its_middleware_is_an_error() -> None:
     without = [m for m in settings.MIDDLEWARE if m != checks.FRAMING_MIDDLEWARE]
     with override_settings(MIDDLEWARE=without, SSO_FRAME_ANCESTORS="'self'"):

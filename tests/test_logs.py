@@ -64,6 +64,16 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
         "/api/current-user", "{}", content_type="application/json", HTTP_ORIGIN="https://evil.example"
     )
     assert refused_write.status_code == 403
+    logout = Client().post(  # the portal signs bob out everywhere; the browser comes back anonymous
+        "/api/sso/logout", '{"email": "bob@example.com"}', content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {owner_token}",
+    )  # fmt: skip
+    assert logout.status_code == 200
+    browser.get("/api/current-user/whoami")
+    Client().post(
+        "/api/sso/logout", '{"email": "nobody@example.com"}', content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {owner_token}",
+    )  # fmt: skip
 
     captured = caplog.text + "".join(capfd.readouterr())
     secrets = {
@@ -96,6 +106,10 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
     assert f"sso login awaits confirmation: user_id={bob.pk}" in audit
     assert f"sso login succeeded: user_id={bob.pk}" in audit and "via=confirmation" in audit
     assert "reason=bad-signature" in audit
+    assert f"sso sessions ended: user_id={bob.pk} cause=logout-api issuer_id={organization_owner.pk}" in audit
+    assert f"sso refused an ended session: user_id={bob.pk}" in audit
+    assert "sso logout refused: issuer_id" in audit and "error_code=USER_NOT_FOUND status=422" in audit
+    assert "nobody@example.com" not in captured and "bob@example.com" not in audit
 
 
 def test_redact_removes_jwts_and_token_parameters() -> None:

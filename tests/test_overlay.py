@@ -18,6 +18,7 @@ OURS = {
     "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
     "label_studio_sso.middleware.FrameAncestorsMiddleware",
     "label_studio_sso.middleware.CrossOriginWriteMiddleware",
+    "label_studio_sso.middleware.EndedSessionMiddleware",
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     "label_studio_sso.backends.JWTAuthenticationBackend",
 }
@@ -70,7 +71,10 @@ def test_our_middleware_sits_after_what_each_one_depends_on() -> None:
         "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
         "label_studio_sso.middleware.FrameAncestorsMiddleware",
     ]
-    assert middleware[auth + 1] == "label_studio_sso.middleware.JWTAutoLoginMiddleware"
+    assert middleware[auth + 1 : auth + 3] == [
+        "label_studio_sso.middleware.EndedSessionMiddleware",
+        "label_studio_sso.middleware.JWTAutoLoginMiddleware",
+    ]
     assert middleware[bearer + 1] == "label_studio_sso.middleware.CrossOriginWriteMiddleware"
 
 

@@ -56,8 +56,12 @@ def declared_length(request: HttpRequest) -> int:
 
 
 def _is_token_api(request: HttpRequest) -> bool:
-    try:
-        token_path = reverse("label_studio_sso:token")
-    except NoReverseMatch:
-        return False
-    return request.path.rstrip("/") == token_path.rstrip("/")
+    """The token API or the logout API: the two that read a JSON body."""
+    path = request.path.rstrip("/")
+    for name in ("label_studio_sso:token", "label_studio_sso:logout"):
+        try:
+            if path == reverse(name).rstrip("/"):
+                return True
+        except NoReverseMatch:
+            continue
+    return False

@@ -33,20 +33,28 @@ class JsonOnly(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class LoginTokenView(APIView):
-    """Sign a login token for the user with ``email``, if the caller may."""
+class PortalApiView(APIView):
+    """What the portal's APIs share: who may call, how often, JSON only, never cached."""
 
     permission_classes = (IsSsoIssuer,)
     throttle_classes = (IssuerRateThrottle,)
     renderer_classes = (JSONRenderer,)
     parser_classes = ()
     content_negotiation_class = JsonOnly
+    refused = staticmethod(audit.token_refused)  # the audit event of this API's refusals
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return api_credentials_only(super().get_authenticators())
 
     def get_exception_handler(self) -> Any:
         return token_api_exception_handler
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        return mark_token_response(super().finalize_response(request, response, *args, **kwargs))
+
+
+class LoginTokenView(PortalApiView):
+    """Sign a login token for the user with ``email``, if the caller may."""
 
     def post(self, request: Request) -> Response:
         body = parse_token_request(request)
@@ -65,6 +73,3 @@ class LoginTokenView(APIView):
                 "login_url": login_url(public_origin(request), issued.token, body.next),
             }
         )
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        return mark_token_response(super().finalize_response(request, response, *args, **kwargs))

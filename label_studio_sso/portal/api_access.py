@@ -80,3 +80,9 @@ class IssuerRateThrottle(UserRateThrottle):
 
     def get_rate(self) -> str:
         return sso_settings.SSO_RATE_LIMIT
+
+
+class IssuerLogoutRateThrottle(IssuerRateThrottle):
+    """The same limit for the logout API, counted apart: sign-outs never use up logins."""
+
+    scope = "sso_logout"

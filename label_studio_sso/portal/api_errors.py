@@ -1,4 +1,4 @@
-"""Every error of the token API as the one JSON error body (errors.error_response), each audited."""
+"""Every error of the portal's APIs as the one JSON error body (errors.error_response), each audited."""
 
 from __future__ import annotations
 
@@ -23,20 +23,21 @@ _KEPT_HEADERS = ("WWW-Authenticate", "Retry-After")  # what DRF's own handler se
 
 
 def token_api_exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponseBase | None:
-    """DRF's exception handler for the token API: one JSON error body, with DRF's headers."""
+    """DRF's exception handler for the portal's APIs: one JSON error body, with DRF's headers."""
     issuer_id = _issuer_id(context)
+    refused = getattr(context.get("view"), "refused", audit.token_refused)
     if isinstance(exc, DatabaseError):
         error = ApiError(ErrorCode.DATABASE_UNAVAILABLE)
-        audit.token_refused(issuer_id=issuer_id, code=error.code, status=error.status)
+        refused(issuer_id=issuer_id, code=error.code, status=error.status)
         return error_response(error)
     if isinstance(exc, ApiError):
-        audit.token_refused(issuer_id=issuer_id, code=exc.code, status=exc.status)
+        refused(issuer_id=issuer_id, code=exc.code, status=exc.status)
         return error_response(exc)
     drf_response = drf_exception_handler(exc, context)
     if drf_response is None:
         return None  # not an API exception: Django's handling (handler500) takes over
     error = _api_error(exc, drf_response.status_code)
-    audit.token_refused(issuer_id=issuer_id, code=error.code, status=error.status)
+    refused(issuer_id=issuer_id, code=error.code, status=error.status)
     response = error_response(error)
     for header in _KEPT_HEADERS:
         if header in drf_response:

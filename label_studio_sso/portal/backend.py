@@ -45,8 +45,14 @@ class JWTAuthenticationBackend(BaseBackend):
         return user
 
     def get_user(self, user_id: Any) -> Any:
-        """The session's user if it still exists and is active; inactive users get no UI."""
+        """The session's user if it still exists and is active; inactive users get no UI.
+
+        Loaded with the user's session stamp in the same query (every session, password
+        logins too, is routed here when it begins), so checking whether the session was
+        ended costs no query of its own.
+        """
+        users = get_user_model()._default_manager.select_related("sso_session_stamp")
         try:
-            return get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+            return users.filter(pk=user_id, is_active=True).first()
         except (TypeError, ValueError):
             return None

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from .. import audit
 from ..conf import sso_settings
 from ..errors import Reason
+from ..guards.ended_sessions import guard_request
 from ..http import delete_token_cookie, mark_token_response, url_without_param
 from .confirmation import confirmation_url
 from .login import log_in_with_token
@@ -36,6 +37,7 @@ class JWTAutoLoginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        guard_request(request)  # ended sessions are refused even where only this middleware is named
         if request.method not in TOKEN_METHODS:
             return self.get_response(request)
         param = sso_settings.JWT_SSO_TOKEN_PARAM

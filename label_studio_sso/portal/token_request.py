@@ -1,4 +1,4 @@
-"""The token API's request body: strict JSON, ``email`` and an optional ``next``, or ApiError."""
+"""The SSO API's request bodies: strict JSON objects with ``email`` (and ``next``), or ApiError."""
 
 from __future__ import annotations
 
@@ -24,7 +24,17 @@ class TokenRequest:
 
 
 def parse_token_request(request: Request) -> TokenRequest:
-    """The JSON body as a TokenRequest, or ApiError with the code the client needs."""
+    """The token API's JSON body as a TokenRequest, or ApiError with the code the client needs."""
+    data = _json_object(request)
+    return TokenRequest(email=_clean_email(data.get("email")), next=_clean_next(data.get("next")))
+
+
+def parse_logout_request(request: Request) -> str:
+    """The logout API's JSON body: the email of the user whose sessions end, or ApiError."""
+    return _clean_email(_json_object(request).get("email"))
+
+
+def _json_object(request: Request) -> dict[str, Any]:
     django_request = request._request
     if django_request.content_type.lower() != "application/json" or django_request.content_params.get(
         "charset", "utf-8"
@@ -47,7 +57,7 @@ def parse_token_request(request: Request) -> TokenRequest:
         data = None
     if not isinstance(data, dict):
         raise ApiError(ErrorCode.INVALID_JSON)
-    return TokenRequest(email=_clean_email(data.get("email")), next=_clean_next(data.get("next")))
+    return data
 
 
 def _clean_email(value: Any) -> str:
