@@ -101,6 +101,11 @@ def issuer_refusal_reason(issuer: Any, user: Any, *, to_log_in: bool = True) -> 
     return None
 
 
+def is_live_member(user: Any, organization: Any) -> bool:
+    """Whether ``user`` is a member of ``organization`` who was not removed from it."""
+    return _live_memberships(user).filter(organization=organization).exists()
+
+
 def _has_organizations() -> bool:
     return apps.is_installed("organizations")
 

@@ -1,4 +1,4 @@
-"""Audit events on their own logger: issuance, logins, ended sessions and every refusal.
+"""Audit events on their own logger: issuance, logins, ended sessions, provisioning, refusals.
 
 Events carry user ids, the issuer's id, the transport and a fingerprint of the token
 id: enough to correlate and investigate, never the token, its payload or a key.
@@ -141,4 +141,26 @@ def session_refused(*, user_id: int) -> None:
         "sso refused an ended session: user_id=%s",
         user_id,
         extra={"sso_event": "session_refused", "sso_user_id": user_id},
+    )
+
+
+def user_created(*, user_id: int, via: str, issuer_id: int | None = None) -> None:
+    """A user was created on their first login (SSO_CREATE_USERS)."""
+    audit_logger.info(
+        "sso user created: user_id=%s via=%s issuer_id=%s",
+        user_id,
+        via,
+        issuer_id if issuer_id is not None else "-",
+        extra={"sso_event": "user_created", "sso_user_id": user_id, "issuer_id": issuer_id},
+    )
+
+
+def user_updated(*, user_id: int, fields: list[str], via: str) -> None:
+    """A login changed a user's names or staff flag (which fields, never their values)."""
+    audit_logger.info(
+        "sso user updated: user_id=%s fields=%s via=%s",
+        user_id,
+        ",".join(fields),
+        via,
+        extra={"sso_event": "user_updated", "sso_user_id": user_id},
     )

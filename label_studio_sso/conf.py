@@ -27,6 +27,8 @@ _COOKIE_DOMAIN = re.compile(r"\.?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?
 _PARAM_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 _CLAIM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _ORIGIN = re.compile(r"https?://(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+MAX_GROUP_NAME = 200
 _RATE = re.compile(r"\s*(\d{1,6})\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*", re.IGNORECASE)
 
 
@@ -221,6 +223,34 @@ def _rate(value: Any) -> str:
     return f"{int(match.group(1))}/{match.group(2)[0].lower()}"
 
 
+def _domains(value: Any) -> tuple[str, ...]:
+    """Email domains, lower case; each must be a whole domain name (no wildcards, no @)."""
+    domains = tuple(_string(item).lower() for item in _items(value, r",\s"))
+    if any(not _DOMAIN.fullmatch(domain) for domain in domains):
+        raise ValueError
+    return domains
+
+
+def _groups(value: Any) -> tuple[str, ...]:
+    """Group names as the identity spells them (case matters), separated by commas."""
+    groups = tuple(_string(item) for item in _items(value, ","))
+    if any(not group or len(group) > MAX_GROUP_NAME or not group.isprintable() for group in groups):
+        raise ValueError
+    return groups
+
+
+def _optional_groups(value: Any) -> tuple[str, ...] | None:
+    """Like _groups; unset or empty is None (the staff flag is then left alone)."""
+    groups = _groups(value)
+    return groups or None
+
+
+def _optional_id(value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return integer_between(1, 2**63 - 1)(value)
+
+
 # --- the options -----------------------------------------------------------------------
 
 
@@ -292,6 +322,28 @@ OPTIONS: tuple[Option, ...] = (
         "origins such as https://portal.example.com (or 'self'), separated by spaces or commas",
     ),
     Option("SSO_RATE_LIMIT", "60/m", _rate, "a rate such as 60/m (count per s, m, h or d)"),
+    Option("SSO_CREATE_USERS", False, boolean, "true or false"),
+    Option(
+        "SSO_ALLOWED_EMAIL_DOMAINS",
+        (),
+        _domains,
+        "whole domain names such as example.com, separated by commas or spaces, or empty for any",
+    ),
+    Option(
+        "SSO_ORGANIZATION", None, _optional_id, "an organization id (a whole number), or unset for the first"
+    ),
+    Option(
+        "SSO_REQUIRED_GROUPS",
+        (),
+        _groups,
+        f"group names separated by commas (each at most {MAX_GROUP_NAME} printable characters), or empty",
+    ),
+    Option(
+        "SSO_STAFF_GROUPS",
+        None,
+        _optional_groups,
+        f"group names separated by commas (each at most {MAX_GROUP_NAME} printable characters), or unset",
+    ),
 )
 
 OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}

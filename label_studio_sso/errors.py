@@ -41,6 +41,12 @@ class Reason:
     USER_DELETED = "user-deleted"
     USER_AMBIGUOUS = "user-ambiguous"
     USER_OUTRANKS_ISSUER = "user-outranks-issuer"
+    NOT_IN_REQUIRED_GROUP = "not-in-required-group"
+    USER_CREATION_OFF = "user-creation-off"
+    EMAIL_DOMAIN_NOT_ALLOWED = "email-domain-not-allowed"
+    NO_ORGANIZATION = "no-organization"
+    ISSUER_OUTSIDE_ORGANIZATION = "issuer-outside-organization"
+    STAFF_CHANGE_NOT_ALLOWED = "staff-change-not-allowed"
     REPLAYED = "replayed"
     DATABASE_UNAVAILABLE = "database-unavailable"
 
@@ -95,6 +101,13 @@ class ErrorCode:
     USER_AMBIGUOUS = "USER_AMBIGUOUS"
     RATE_LIMITED = "RATE_LIMITED"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    INVALID_IDENTITY = "INVALID_IDENTITY"
+    NOT_IN_REQUIRED_GROUP = "NOT_IN_REQUIRED_GROUP"
+    USER_CREATION_OFF = "USER_CREATION_OFF"
+    EMAIL_DOMAIN_NOT_ALLOWED = "EMAIL_DOMAIN_NOT_ALLOWED"
+    NO_ORGANIZATION = "NO_ORGANIZATION"
+    ISSUER_OUTSIDE_ORGANIZATION = "ISSUER_OUTSIDE_ORGANIZATION"
+    STAFF_CHANGE_NOT_ALLOWED = "STAFF_CHANGE_NOT_ALLOWED"
 
 
 MAX_BODY_BYTES = 16 * 1024  # the token API's request body, at most
@@ -143,6 +156,29 @@ ERRORS: dict[str, ErrorKind] = {
         429, "Too many token requests; retry after the number of seconds in Retry-After."
     ),
     ErrorCode.DATABASE_UNAVAILABLE: ErrorKind(503, "The database is unavailable; try again shortly."),
+    ErrorCode.INVALID_IDENTITY: ErrorKind(
+        400,
+        '"create" must be true or false, "first_name" and "last_name" text of at most 150 printable '
+        'characters, "groups" a list of at most 100 group names.',
+    ),
+    ErrorCode.NOT_IN_REQUIRED_GROUP: ErrorKind(
+        403, 'The user is in none of the groups SSO_REQUIRED_GROUPS names (send them in "groups").'
+    ),
+    ErrorCode.USER_CREATION_OFF: ErrorKind(
+        403, "Creating users is switched off (SSO_CREATE_USERS); create the user in Label Studio first."
+    ),
+    ErrorCode.EMAIL_DOMAIN_NOT_ALLOWED: ErrorKind(
+        403, "Users with this email domain may not be created (SSO_ALLOWED_EMAIL_DOMAINS)."
+    ),
+    ErrorCode.NO_ORGANIZATION: ErrorKind(
+        409, "The organization new users join does not exist (SSO_ORGANIZATION, or no organization yet)."
+    ),
+    ErrorCode.ISSUER_OUTSIDE_ORGANIZATION: ErrorKind(
+        403, "New users join an organization the caller is not a member of (SSO_ORGANIZATION)."
+    ),
+    ErrorCode.STAFF_CHANGE_NOT_ALLOWED: ErrorKind(
+        403, "These groups would change the user's staff flag (SSO_STAFF_GROUPS); only a superuser may."
+    ),
 }
 
 CODE_BY_USER_REFUSAL: dict[str, str] = {
@@ -151,6 +187,12 @@ CODE_BY_USER_REFUSAL: dict[str, str] = {
     Reason.USER_INACTIVE: ErrorCode.USER_INACTIVE,
     Reason.USER_DELETED: ErrorCode.USER_INACTIVE,
     Reason.USER_OUTRANKS_ISSUER: ErrorCode.USER_OUTRANKS_ISSUER,
+    Reason.NOT_IN_REQUIRED_GROUP: ErrorCode.NOT_IN_REQUIRED_GROUP,
+    Reason.USER_CREATION_OFF: ErrorCode.USER_CREATION_OFF,
+    Reason.EMAIL_DOMAIN_NOT_ALLOWED: ErrorCode.EMAIL_DOMAIN_NOT_ALLOWED,
+    Reason.NO_ORGANIZATION: ErrorCode.NO_ORGANIZATION,
+    Reason.ISSUER_OUTSIDE_ORGANIZATION: ErrorCode.ISSUER_OUTSIDE_ORGANIZATION,
+    Reason.STAFF_CHANGE_NOT_ALLOWED: ErrorCode.STAFF_CHANGE_NOT_ALLOWED,
 }
 
 

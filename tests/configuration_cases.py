@@ -25,6 +25,11 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "SSO_PREVIOUS_SIGNING_KEYS": (",short,", "k" * 31),
     "SSO_FRAME_ANCESTORS": ("portal.example.com", "'none' https://portal.example.com"),
     "SSO_RATE_LIMIT": ("sixty", "1234567/m"),
+    "SSO_CREATE_USERS": ("maybe", "2"),
+    "SSO_ALLOWED_EMAIL_DOMAINS": ("@example.com", "a" * 64 + ".example.com"),
+    "SSO_ORGANIZATION": ("first", "0"),
+    "SSO_REQUIRED_GROUPS": ("ops\u200bteam", "g" * 201),
+    "SSO_STAFF_GROUPS": ("ops\u200bteam", "g" * 201),
     "PORT": ("http", "65536"),
     "LISTEN_ADDRESS": ("everywhere", "fe80::1%eth0"),
     "WEB_CONCURRENCY": ("two", "65"),
@@ -47,6 +52,10 @@ EMPTY_MEANS = {
     "SSO_SIGNING_KEY": "key derived from SECRET_KEY",
     "SSO_PREVIOUS_SIGNING_KEYS": "no previous keys",
     "SSO_FRAME_ANCESTORS": "no frame-ancestors header",
+    "SSO_ALLOWED_EMAIL_DOMAINS": "any domain",
+    "SSO_ORGANIZATION": "the first organization",
+    "SSO_REQUIRED_GROUPS": "no group required",
+    "SSO_STAFF_GROUPS": "staff flags left alone",
 }
 
 IMAGE_ONLY = {option.name for option in IMAGE_OPTIONS}

@@ -36,6 +36,11 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_PREVIOUS_SIGNING_KEYS": (),
         "SSO_FRAME_ANCESTORS": (),
         "SSO_RATE_LIMIT": "60/m",
+        "SSO_CREATE_USERS": False,
+        "SSO_ALLOWED_EMAIL_DOMAINS": (),
+        "SSO_ORGANIZATION": None,
+        "SSO_REQUIRED_GROUPS": (),
+        "SSO_STAFF_GROUPS": None,
     }
     for option in OPTIONS:
         assert option.clean(option.default) == option.default
@@ -69,6 +74,14 @@ def test_defaults_are_the_documented_ones() -> None:
         ("SSO_FRAME_ANCESTORS", "'none'", ("'none'",)),
         ("SSO_RATE_LIMIT", "100 / minute", "100/m"),
         ("SSO_RATE_LIMIT", "5/s", "5/s"),
+        ("SSO_CREATE_USERS", "on", True),
+        ("SSO_ALLOWED_EMAIL_DOMAINS", "Example.COM, lab.example.org", ("example.com", "lab.example.org")),
+        ("SSO_ALLOWED_EMAIL_DOMAINS", "", ()),
+        ("SSO_ORGANIZATION", "3", 3),
+        ("SSO_ORGANIZATION", "", None),
+        ("SSO_REQUIRED_GROUPS", "Annotators, QA team", ("Annotators", "QA team")),
+        ("SSO_STAFF_GROUPS", "Label Studio admins", ("Label Studio admins",)),
+        ("SSO_STAFF_GROUPS", " ", None),
     ],
 )
 def test_environment_values_become_typed_settings(name: str, text: str, value: Any) -> None:
@@ -106,6 +119,11 @@ def test_environment_values_become_typed_settings(name: str, text: str, value: A
         ("SSO_RATE_LIMIT", "fast"),
         ("SSO_RATE_LIMIT", "0/m"),
         ("SSO_RATE_LIMIT", "10/week"),
+        ("SSO_ALLOWED_EMAIL_DOMAINS", "*.example.com"),
+        ("SSO_ALLOWED_EMAIL_DOMAINS", "alice@example.com"),
+        ("SSO_ALLOWED_EMAIL_DOMAINS", "localhost"),
+        ("SSO_ORGANIZATION", "-1"),
+        ("SSO_REQUIRED_GROUPS", "admins,\x00"),
     ],
 )
 def test_a_bad_environment_value_is_one_line_naming_the_variable(name: str, text: str) -> None:

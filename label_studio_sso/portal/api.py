@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import audit
-from ..accounts import user_for_issuer
 from ..errors import ApiError, UserRefused
 from ..http import mark_token_response
 from ..origins import public_origin
@@ -20,6 +19,7 @@ from .api_access import IsSsoIssuer, IssuerRateThrottle, api_credentials_only
 from .api_errors import token_api_exception_handler
 from .links import login_url
 from .token_request import parse_token_request
+from .token_users import user_for_token_request
 from .tokens import issue_login_token
 
 
@@ -59,7 +59,7 @@ class LoginTokenView(PortalApiView):
     def post(self, request: Request) -> Response:
         body = parse_token_request(request)
         try:
-            user = user_for_issuer(request.user, body.email)
+            user = user_for_token_request(request.user, body)
         except UserRefused as refused:
             raise ApiError.for_user_refusal(refused.reason) from None
         issued = issue_login_token(user.pk, user.email)

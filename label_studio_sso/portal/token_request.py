@@ -10,23 +10,38 @@ from rest_framework.request import Request
 
 from .. import strict_json
 from ..accounts import SURROUNDING_SPACE
+from ..conf import MAX_GROUP_NAME
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode
 from ..guards.body_limit import declared_length, is_unframed
 from ..http import is_safe_relative_path
+from ..provisioning import MAX_NAME_LENGTH
+
+MAX_GROUPS = 100
 
 
 @dataclass(frozen=True)
 class TokenRequest:
-    """A validated token request body."""
+    """A validated token request body: who, where to land, and the identity's details."""
 
     email: str
     next: str | None
+    create: bool = False
+    first_name: str | None = None
+    last_name: str | None = None
+    groups: tuple[str, ...] | None = None
 
 
 def parse_token_request(request: Request) -> TokenRequest:
     """The token API's JSON body as a TokenRequest, or ApiError with the code the client needs."""
     data = _json_object(request)
-    return TokenRequest(email=_clean_email(data.get("email")), next=_clean_next(data.get("next")))
+    return TokenRequest(
+        email=_clean_email(data.get("email")),
+        next=_clean_next(data.get("next")),
+        create=_clean_create(data.get("create", False)),
+        first_name=_clean_name(data.get("first_name")),
+        last_name=_clean_name(data.get("last_name")),
+        groups=_clean_groups(data.get("groups")),
+    )
 
 
 def parse_logout_request(request: Request) -> str:
@@ -73,3 +88,31 @@ def _clean_next(value: Any) -> str | None:
     if not is_safe_relative_path(value):
         raise ApiError(ErrorCode.INVALID_NEXT)
     return value
+
+
+def _clean_create(value: Any) -> bool:
+    if not isinstance(value, bool):  # JSON true or false only: "yes" or 1 is a client bug
+        raise ApiError(ErrorCode.INVALID_IDENTITY)
+    return value
+
+
+def _clean_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(ErrorCode.INVALID_IDENTITY)
+    name = value.strip(SURROUNDING_SPACE)
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise ApiError(ErrorCode.INVALID_IDENTITY)
+    return name
+
+
+def _clean_groups(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_GROUPS:
+        raise ApiError(ErrorCode.INVALID_IDENTITY)
+    for group in value:
+        if not isinstance(group, str) or not group or len(group) > MAX_GROUP_NAME or not group.isprintable():
+            raise ApiError(ErrorCode.INVALID_IDENTITY)
+    return tuple(value)
