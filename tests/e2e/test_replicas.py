@@ -12,7 +12,7 @@ import jwt
 import pytest
 import requests
 from confusable_emails import CASES, TARGETS
-from e2e_support import LabelStudio, assert_no_token_in, user_id_of, whoami
+from e2e_support import ADMIN_TOKEN, LabelStudio, assert_no_token_in, user_id_of, whoami
 from hostile_tokens import assemble, claims, keys_for
 
 pytestmark = pytest.mark.e2e
@@ -43,6 +43,7 @@ def replicas(start_label_studio: Any, postgres: Any) -> Iterator[tuple[LabelStud
         "SECRET_KEY": SHARED_SECRET,
         "DB_WAIT_TIMEOUT": "30",
         "SSO_RATE_LIMIT": "999999/m",  # hundreds of tokens from one issuer below
+        "SSO_CREATE_USERS": "true",
     }
     first = start_label_studio(env, sqlite=False, wait=False)
     second = start_label_studio(env, sqlite=False, wait=False)
@@ -145,6 +146,52 @@ def test_a_session_from_one_replica_works_on_the_other(replicas: tuple[LabelStud
 
     assert on_second.status_code == 200
     assert on_second.json()["email"] == "admin@example.com"
+
+
+def test_the_portals_logout_on_one_replica_ends_the_session_on_both(
+    replicas: tuple[LabelStudio, LabelStudio],
+) -> None:
+    first, second = replicas
+    body = first.issue("admin@example.com").json()
+    first.tokens.append(body["token"])
+    browser = requests.Session()
+    browser.get(f"{first.url}/api/sso/login?token={body['token']}", allow_redirects=False, timeout=30)
+    assert whoami(second, browser) == "admin@example.com"
+
+    ended = requests.post(
+        f"{second.url}/api/sso/logout",
+        json={"email": "admin@example.com"},
+        headers={"Authorization": f"Token {ADMIN_TOKEN}"},
+        timeout=30,
+    )
+
+    assert ended.status_code == 200, ended.text
+    stolen = requests.Session()
+    stolen.cookies.update(browser.cookies)
+    assert whoami(first, browser) is None
+    assert whoami(second, stolen) is None
+
+
+def test_concurrent_first_logins_of_one_new_email_on_both_replicas_create_one_user(
+    replicas: tuple[LabelStudio, LabelStudio], postgres: Any
+) -> None:
+    spellings = ["newcomer@example.com", "Newcomer@example.com", "NEWCOMER@example.com"]
+    start = threading.Barrier(PARALLEL // 5)
+
+    def first_login(index: int) -> tuple[int, int | None]:
+        start.wait()
+        response = replicas[index % 2].issue(spellings[index % 3], create=True, first_name="New")
+        if response.status_code != 200:
+            return response.status_code, None
+        return 200, jwt.decode(response.json()["token"], options={"verify_signature": False})["user_id"]
+
+    with ThreadPoolExecutor(PARALLEL // 5) as pool:
+        outcomes = list(pool.map(first_login, range(PARALLEL // 5)))
+
+    assert {status for status, _ in outcomes} == {200}
+    assert len({user_id for _, user_id in outcomes}) == 1
+    rows = postgres.query("SELECT count(*) FROM htx_user WHERE lower(email) = %s", "newcomer@example.com")
+    assert rows[0][0] == 1
 
 
 def redeemed_rows(postgres: Any, jti: str) -> int:
