@@ -61,10 +61,18 @@ def test_the_same_person_asking_again_in_another_case_gets_the_same_user(
     assert users("dana@example.com").count() == 1
 
 
-def test_creation_is_off_by_default_and_says_so(api: Any, owner_token: str, alice: Any) -> None:
-    for email in ("dana@example.com", "alice@example.com"):  # asking for it is refused, user or not
+def test_creation_is_off_by_default_and_says_so_without_revealing_other_organizations_users(
+    api: Any, owner_token: str, alice: Any
+) -> None:
+    from organizations.functions import create_organization
+    from users.models import User
+
+    stranger = User.objects.create_user(email="stranger@example.com", password="Stranger-password-123")
+    create_organization(title="Elsewhere", created_by=stranger)
+    for email in ("dana@example.com", "stranger@example.com"):  # unknown, or someone else's: one answer
         response = api({"email": email, "create": True}, auth=f"Token {owner_token}")
         assert code_of(response) == (403, "USER_CREATION_OFF")
+    assert api({"email": "alice@example.com", "create": True}, auth=f"Token {owner_token}").status_code == 200
     plain = api({"email": "dana@example.com"}, auth=f"Token {owner_token}")  # a 6.x client: no change
     assert code_of(plain) == (422, "USER_NOT_FOUND")
     assert not users("dana@example.com").exists()

@@ -33,8 +33,6 @@ def user_for_token_request(issuer: Any, body: TokenRequest) -> Any:
     """The user the token is for, after creating or refreshing them; else UserRefused."""
     identity = Identity(body.email, body.first_name, body.last_name, body.groups)
     check_required_groups(identity)
-    if body.create and not sso_settings.SSO_CREATE_USERS:
-        raise UserRefused(Reason.USER_CREATION_OFF)
     with transaction.atomic():
         user, created = _found_or_created(issuer, identity, create=body.create)
         was_staff = False if created else user.is_staff
@@ -53,6 +51,8 @@ def _found_or_created(issuer: Any, identity: Identity, *, create: bool) -> tuple
     except UserRefused as refused:
         if refused.reason != Reason.USER_NOT_FOUND or not create:
             raise
+    if not sso_settings.SSO_CREATE_USERS:  # the same answer whether or not the email exists elsewhere
+        raise UserRefused(Reason.USER_CREATION_OFF)
     organization = organization_for_new_users()
     if not is_live_member(issuer, organization):
         raise UserRefused(Reason.ISSUER_OUTSIDE_ORGANIZATION)
