@@ -3,12 +3,14 @@
 Run from the same image: ``python3 /label-studio-sso/demo_portal.py``. Standard library
 only. Users sign in to the portal by picking a demo user; the portal's server then asks
 Label Studio for a login token (POST /api/sso/token with the admin's API token) each
-time the user opens Label Studio, and hands it over by one of the three transports:
+time the user opens Label Studio (creating users Label Studio does not know yet, with
+SSO_CREATE_USERS on), and hands it over by one of two transports:
 
 - ``/launch?via=url``     redirect to the ``login_url`` (the iframe's src, or a new tab)
 - ``/launch?via=cookie``  an HttpOnly ``ls_auth_token`` cookie on the shared parent domain
 
 Tokens never appear in the portal's own pages, only in the redirect that spends them.
+Signing out of the portal ends the user's Label Studio sessions too (POST /api/sso/logout).
 
 Environment: LABEL_STUDIO_URL (server to server, e.g. http://label-studio:8080),
 LABEL_STUDIO_PUBLIC_URL (what browsers use, e.g. http://ls.example.test:8080),
@@ -41,7 +43,15 @@ DEMO_USERS = (
     ("alice@example.com", "Alice, annotator"),
     ("bob@example.com", "Bob, reviewer"),
     ("carol@example.com", "Carol, deactivated in Label Studio"),
+    ("dana@example.com", "Dana, new: created in Label Studio on her first login"),
 )
+# What the portal knows about its users, sent with each login (names are refreshed).
+PROFILES = {
+    "alice@example.com": ("Alice", "Annotator"),
+    "bob@example.com": ("Bob", "Reviewer"),
+    "carol@example.com": ("Carol", "Former"),
+    "dana@example.com": ("Dana", "Newcomer"),
+}
 DEMO_PROJECT = "Demo project"
 
 
@@ -106,13 +116,22 @@ def demo_project_path() -> str:
 
 def login_token(email: str, next_path: str) -> tuple[dict[str, Any] | None, str]:
     """(answer, "") from the token API, or (None, a reason to show the user)."""
-    status, answer = label_studio("POST", "/api/sso/token", {"email": email, "next": next_path})
+    first_name, last_name = PROFILES[email]
+    body = {"email": email, "next": next_path, "create": True, "first_name": first_name}
+    body["last_name"] = last_name
+    status, answer = label_studio("POST", "/api/sso/token", body)
     if status == 200:
         return answer, ""
     if status == 0:
         return None, "Label Studio is unreachable; try again shortly"
     code = answer.get("error_code", "") if isinstance(answer, dict) else ""
     return None, f"Label Studio refused the login ({status} {code})"
+
+
+def end_label_studio_sessions(email: str) -> int:
+    """POST /api/sso/logout: every Label Studio session of this user ends (tabs, iframes, replicas)."""
+    status, _answer = label_studio("POST", "/api/sso/logout", {"email": email})
+    return status
 
 
 # --- the portal's own session: a signed cookie holding the signed-in email ---------------
@@ -213,6 +232,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
             cookie = f"portal_user={sign(chosen)}; Path=/; HttpOnly; SameSite=Lax"
             status, headers, body = "302 Found", [("Set-Cookie", cookie), ("Location", "/app")], b""
     elif path == "/signout":
+        if email is not None:
+            end_label_studio_sessions(email)  # signed out of the portal: out of Label Studio too
         status, headers, body = (
             "302 Found",
             [("Set-Cookie", "portal_user=; Path=/; Max-Age=0"), ("Location", "/")],

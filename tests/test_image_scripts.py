@@ -34,6 +34,7 @@ def image_environment(data_dir: Path, port: int) -> dict[str, str]:
         LABEL_STUDIO_USERNAME="admin@example.com",
         LABEL_STUDIO_PASSWORD="Admin-password-123",
         LSSO_DEMO_DATA="true",
+        SSO_CREATE_USERS="true",  # as compose.yaml's demo: dana is created on her first login
     )
 
 
@@ -135,6 +136,20 @@ def test_the_demo_portal_sends_alice_into_the_demo_project(served: Server, porta
         browser.get(f"{served.url}/api/current-user/whoami", timeout=30).json()["email"]
         == "alice@example.com"
     )
+
+
+def test_the_demo_portal_creates_dana_on_her_first_login_and_its_sign_out_ends_her_session(
+    served: Server, portal: str
+) -> None:
+    browser = signed_in(portal, "dana@example.com")
+    landed = browser.get(f"{portal}/launch?via=url", timeout=60)
+    assert landed.url.startswith(f"{served.url}/projects/") and landed.url.endswith("/data")
+    me = browser.get(f"{served.url}/api/current-user/whoami", timeout=30).json()
+    assert (me["email"], me["first_name"], me["last_name"]) == ("dana@example.com", "Dana", "Newcomer")
+
+    browser.get(f"{portal}/signout", timeout=30)
+
+    assert browser.get(f"{served.url}/api/current-user/whoami", timeout=30).status_code == 401
 
 
 def test_the_demo_portal_shows_refusals_and_refuses_strangers(served: Server, portal: str) -> None:
