@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,7 @@ def demo(start_label_studio: Any, sso_image: str) -> Iterator[tuple[LabelStudio,
             "JWT_SSO_COOKIE_DOMAIN": ".example.test",  # as the portal sets it, so deletion matches
             "SSO_FRAME_ANCESTORS": f"http://portal.example.test:{portal_port}",
             "DISABLE_SIGNUP_WITHOUT_LINK": "true",  # sign-up works through an invite link only
+            "SSO_CREATE_USERS": "true",  # dana, unknown to Label Studio, is created on her first login
         },
         port=ls_port,
     )
@@ -218,3 +220,84 @@ def test_a_new_member_signs_up_through_label_studios_invite_link_with_sso_on(pag
     page.locator("form#signup-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/projects|/$"), timeout=60000)
     assert ls_whoami(page, server) == "newcomer@example.com"
+
+
+LABEL_CONFIG = """<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">
+<Choice value="Positive"/><Choice value="Negative"/></Choices></View>"""
+
+
+def admin_api(server: LabelStudio, method: str, path: str, **kwargs: Any) -> Any:
+    response = requests.request(
+        method, f"{server.url}{path}", headers={"Authorization": f"Token {ADMIN_TOKEN}"}, timeout=60, **kwargs
+    )
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def test_a_portal_user_unknown_to_label_studio_lands_created_and_annotates(page: Any, demo: Any) -> None:
+    server, portal = demo
+    projects = admin_api(server, "GET", "/api/projects/?page_size=100")["results"]
+    project = next(item for item in projects if item["title"] == "Demo project")
+    admin_api(server, "PATCH", f"/api/projects/{project['id']}/", json={"label_config": LABEL_CONFIG})
+    admin_api(server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": "A fine day."}])
+    task = admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
+
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Dana")).click()
+    frame = label_studio_frame(page, r"http://ls\.example\.test:\d+/projects/\d+/data")
+    me = whoami(frame)
+    assert (me["email"], me["first_name"]) == ("dana@example.com", "Dana")
+
+    frame.goto(re.sub(r"/projects/.*", f"/projects/{project['id']}/data?task={task['id']}", frame.url))
+    frame.get_by_text(re.compile(r"^Positive")).first.click(timeout=60000)
+    frame.get_by_role("button", name="Submit").click()
+
+    deadline = time.monotonic() + 30
+    while not (annotations := admin_api(server, "GET", f"/api/tasks/{task['id']}/annotations/")):
+        assert time.monotonic() < deadline, "the annotation never arrived"
+        time.sleep(0.5)
+    assert annotations[0]["completed_by"] == me["id"]
+    assert annotations[0]["result"][0]["value"]["choices"] == ["Positive"]
+
+
+def test_deactivating_a_user_in_label_studios_admin_ends_their_open_session(
+    page: Any, browser: Any, demo: Any
+) -> None:
+    server, portal = demo
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile("Sign in as Bob")).click()
+    frame = label_studio_frame(page, r"/projects/\d+/data")
+    assert whoami(frame)["email"] == "bob@example.com"
+    made_superuser = server.exec_python(  # Django's admin is for superusers
+        "from users.models import User\n"
+        "admin = User.objects.get(email='admin@example.com')\n"
+        "admin.is_superuser = admin.is_staff = True\n"
+        "admin.set_password('Admin-password-123')\n"
+        "admin.save()\n"
+        "print(User.objects.get(email='bob@example.com').pk)\n"
+    )
+    bob_id = int(made_superuser.strip().splitlines()[-1])
+    administrator = browser.new_context().new_page()
+    ls = server.url.replace("127.0.0.1", "ls.example.test")
+    try:
+        administrator.goto(f"{ls}/user/login/")  # Label Studio's own login page, then its Django admin
+        administrator.fill("input[name=email]", "admin@example.com")
+        administrator.fill("input[name=password]", "Admin-password-123")
+        administrator.locator("form button[type=submit], form input[type=submit]").first.click()
+        administrator.wait_for_url(lambda url: "/user/login" not in url, timeout=60000)
+        administrator.goto(f"{ls}/admin/users/user/{bob_id}/change/")
+        if not administrator.input_value("input[name=username]"):  # the demo data leaves it empty
+            administrator.fill("input[name=username]", "bob")
+        administrator.uncheck("input[name=is_active]", timeout=60000)
+        administrator.click("input[name=_save]")
+        administrator.wait_for_url(re.compile(r"/admin/users/user/(\?|$)"), timeout=60000)
+    finally:
+        administrator.screenshot(path=str(SHOTS / "django-admin-deactivates-bob.png"))
+
+    assert whoami(frame) is None
+    server.exec_python(  # bob is active again (for the tests after this one); his old session is not
+        "from users.models import User\nUser.objects.filter(email='bob@example.com').update(is_active=True)\n"
+    )
+    assert whoami(frame) is None
+    frame.goto(frame.url)
+    assert "/user/login/" in frame.url

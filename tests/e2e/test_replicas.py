@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import jwt
 import pytest
 import requests
 from confusable_emails import CASES, TARGETS
-from e2e_support import ADMIN_TOKEN, LabelStudio, assert_no_token_in, user_id_of, whoami
+from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, assert_no_token_in, free_port, user_id_of, whoami
 from hostile_tokens import assemble, claims, keys_for
 
 pytestmark = pytest.mark.e2e
@@ -170,6 +171,36 @@ def test_the_portals_logout_on_one_replica_ends_the_session_on_both(
     stolen.cookies.update(browser.cookies)
     assert whoami(first, browser) is None
     assert whoami(second, stolen) is None
+
+
+def test_after_the_portals_sign_out_the_browsers_label_studio_tabs_are_anonymous_on_both_replicas(
+    replicas: tuple[LabelStudio, LabelStudio], sso_image: str, page: Any
+) -> None:
+    """Real Chromium: one browser, a tab on each replica (one cookie: same host, two ports)."""
+    on_first, on_second = (server.url.replace("127.0.0.1", "ls.example.test") for server in replicas)
+    portal = Portal(sso_image, replicas[0], on_first, free_port()).start()
+    try:
+        page.goto(f"{portal.url}/")
+        page.get_by_role("button", name=re.compile("Sign in as Dana")).click()  # created here
+        page.goto(f"{portal.url}/launch?via=url")
+        page.wait_for_url(re.compile(re.escape(on_first) + r"/projects/"), timeout=60000)
+        other_tab = page.context.new_page()
+        other_tab.goto(f"{on_second}/projects/")
+        assert "/user/login/" not in other_tab.url
+        assert tab_user(page) == tab_user(other_tab) == "dana@example.com"
+
+        page.goto(f"{portal.url}/signout")
+
+        other_tab.reload()
+        assert "/user/login/" in other_tab.url
+        page.goto(f"{on_first}/projects/")
+        assert "/user/login/" in page.url
+    finally:
+        portal.container.stop()
+
+
+def tab_user(tab: Any) -> str | None:
+    return tab.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")["email"]
 
 
 def test_concurrent_first_logins_of_one_new_email_on_both_replicas_create_one_user(
