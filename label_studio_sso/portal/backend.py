@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
 from .. import audit
 from ..errors import TokenRejected
+from ..sessions import user_with_stamp
 from .login import authenticate_login_token
 
 
@@ -51,8 +51,5 @@ class JWTAuthenticationBackend(BaseBackend):
         logins too, is routed here when it begins), so checking whether the session was
         ended costs no query of its own.
         """
-        users = get_user_model()._default_manager.select_related("sso_session_stamp")
-        try:
-            return users.filter(pk=user_id, is_active=True).first()
-        except (TypeError, ValueError):
-            return None
+        user = user_with_stamp(user_id)
+        return user if user is not None and user.is_active else None
