@@ -86,25 +86,22 @@ def login_refused(
 
 def token_refused(*, issuer_id: int | None, code: str, status: int) -> None:
     """The token API refused a request; refusals of who is asking (401, 403) are warnings."""
-    audit_logger.log(
-        logging.WARNING if status in (401, 403) else logging.INFO,
-        "sso token refused: issuer_id=%s error_code=%s status=%s",
-        issuer_id if issuer_id is not None else "-",
-        code,
-        status,
-        extra={"sso_event": "token_refused", "issuer_id": issuer_id, "sso_error_code": code},
-    )
+    _api_refused("token", issuer_id=issuer_id, code=code, status=status)
 
 
 def logout_refused(*, issuer_id: int | None, code: str, status: int) -> None:
     """The logout API refused a request; refusals of who is asking (401, 403) are warnings."""
+    _api_refused("logout", issuer_id=issuer_id, code=code, status=status)
+
+
+def _api_refused(api: str, *, issuer_id: int | None, code: str, status: int) -> None:
     audit_logger.log(
         logging.WARNING if status in (401, 403) else logging.INFO,
-        "sso logout refused: issuer_id=%s error_code=%s status=%s",
+        f"sso {api} refused: issuer_id=%s error_code=%s status=%s",
         issuer_id if issuer_id is not None else "-",
         code,
         status,
-        extra={"sso_event": "logout_refused", "issuer_id": issuer_id, "sso_error_code": code},
+        extra={"sso_event": f"{api}_refused", "issuer_id": issuer_id, "sso_error_code": code},
     )
 
 
