@@ -133,7 +133,15 @@ def current_stamp(user: Any) -> str:
 def stamp_session(request: HttpRequest, user: Any) -> None:
     """Record the user's current stamp in a session that has just begun."""
     request.session[SESSION_STAMP_KEY] = current_stamp(user)
-    if BACKEND_PATH in settings.AUTHENTICATION_BACKENDS:  # its get_user reads the stamp for free
+    route_to_stamp_backend(request)
+
+
+def route_to_stamp_backend(request: HttpRequest) -> None:
+    """Have the session's user loaded by our backend, whose get_user reads the stamp for free."""
+    if (
+        request.session.get(auth.BACKEND_SESSION_KEY) != BACKEND_PATH
+        and BACKEND_PATH in settings.AUTHENTICATION_BACKENDS
+    ):
         request.session[auth.BACKEND_SESSION_KEY] = BACKEND_PATH
 
 

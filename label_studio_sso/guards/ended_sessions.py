@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import auth
 from django.contrib.auth.middleware import get_user as session_user
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import SimpleLazyObject
 
 from .. import audit
-from ..sessions import BACKEND_PATH, session_is_current
+from ..sessions import route_to_stamp_backend, session_is_current
 
 _GUARDED = "_sso_ended_sessions_guarded"
 
@@ -56,12 +55,5 @@ def checked_user(request: HttpRequest) -> Any:
         request.session.flush()
         request._cached_user = AnonymousUser()
         return request._cached_user
-    if request.session.get(auth.BACKEND_SESSION_KEY) != BACKEND_PATH and _routable():
-        request.session[auth.BACKEND_SESSION_KEY] = BACKEND_PATH  # from now on, stamp and user in one query
+    route_to_stamp_backend(request)  # a session from before: from now on, stamp and user in one query
     return user
-
-
-def _routable() -> bool:
-    from django.conf import settings
-
-    return BACKEND_PATH in settings.AUTHENTICATION_BACKENDS
