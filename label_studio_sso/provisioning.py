@@ -79,7 +79,7 @@ def organization_for_new_users() -> Any:
     return organization
 
 
-def find_or_create_user(identity: Identity, *, create: bool, organization: Any = None) -> tuple[Any, bool]:
+def find_or_create_user(identity: Identity, *, organization: Any = None) -> tuple[Any, bool]:
     """(user, created): the user with the identity's email, created if allowed and missing.
 
     ``organization`` is where a created user goes (default: organization_for_new_users()).
@@ -87,7 +87,7 @@ def find_or_create_user(identity: Identity, *, create: bool, organization: Any =
     try:
         return find_user_by_email(identity.email), False
     except UserRefused as refused:
-        if refused.reason != Reason.USER_NOT_FOUND or not create:
+        if refused.reason != Reason.USER_NOT_FOUND:
             raise
     if not sso_settings.SSO_CREATE_USERS:
         raise UserRefused(Reason.USER_CREATION_OFF)

@@ -56,7 +56,7 @@ def _found_or_created(issuer: Any, identity: Identity, *, create: bool) -> tuple
     organization = organization_for_new_users()
     if not is_live_member(issuer, organization):
         raise UserRefused(Reason.ISSUER_OUTSIDE_ORGANIZATION)
-    user, created = find_or_create_user(identity, create=True, organization=organization)
+    user, created = find_or_create_user(identity, organization=organization)
     if not created:  # someone has the email: out of this issuer's reach, or a concurrent creation
         reason = issuer_refusal_reason(issuer, user)
         if reason is not None:
