@@ -51,6 +51,13 @@ def whoami(frame: Any) -> Any:
     return frame.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")
 
 
+def signed_in_frame(page: Any, portal: Portal, name: str) -> Any:
+    """Sign in at the portal as the demo user ``name``; the Label Studio iframe on the demo project."""
+    page.goto(f"{portal.url}/")
+    page.get_by_role("button", name=re.compile(f"Sign in as {name}")).click()
+    return label_studio_frame(page, r"/projects/\d+/data")
+
+
 def test_alice_lands_in_label_studio_inside_the_iframe_already_logged_in(page: Any, demo: Any) -> None:
     server, portal = demo
     page.goto(f"{portal.url}/")
@@ -180,9 +187,7 @@ def test_a_link_from_another_site_cannot_silently_switch_alice_to_the_attackers_
     page: Any, demo: Any, attacker_link: Any
 ) -> None:
     server, portal = demo
-    page.goto(f"{portal.url}/")
-    page.get_by_role("button", name=re.compile("Sign in as Alice")).click()
-    assert whoami(label_studio_frame(page, r"/projects/\d+/data"))["email"] == "alice@example.com"
+    assert whoami(signed_in_frame(page, portal, "Alice"))["email"] == "alice@example.com"
 
     page.goto(attacker_link("/projects/"))
     page.click("#go")
@@ -242,9 +247,7 @@ def test_a_portal_user_unknown_to_label_studio_lands_created_and_annotates(page:
     admin_api(server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": "A fine day."}])
     task = admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
 
-    page.goto(f"{portal.url}/")
-    page.get_by_role("button", name=re.compile("Sign in as Dana")).click()
-    frame = label_studio_frame(page, r"http://ls\.example\.test:\d+/projects/\d+/data")
+    frame = signed_in_frame(page, portal, "Dana")
     me = whoami(frame)
     assert (me["email"], me["first_name"]) == ("dana@example.com", "Dana")
 
@@ -264,9 +267,7 @@ def test_deactivating_a_user_in_label_studios_admin_ends_their_open_session(
     page: Any, browser: Any, demo: Any
 ) -> None:
     server, portal = demo
-    page.goto(f"{portal.url}/")
-    page.get_by_role("button", name=re.compile("Sign in as Bob")).click()
-    frame = label_studio_frame(page, r"/projects/\d+/data")
+    frame = signed_in_frame(page, portal, "Bob")
     assert whoami(frame)["email"] == "bob@example.com"
     made_superuser = server.exec_python(  # Django's admin is for superusers
         "from users.models import User\n"
