@@ -43,6 +43,26 @@ def login_succeeded(*, user_id: int, jti: str, transport: str) -> None:
     )
 
 
+def provider_login_succeeded(*, user_id: int, via: str, created: bool = False) -> None:
+    """An identity provider's sign-in became a Label Studio session."""
+    audit_logger.info(
+        "sso login succeeded: user_id=%s via=%s created=%s",
+        user_id,
+        via,
+        "yes" if created else "no",
+        extra={"sso_event": "login_succeeded", "sso_user_id": user_id},
+    )
+
+
+def backchannel_logout_refused(*, reason: str) -> None:
+    """A back-channel logout request was refused (its token did not verify, or was replayed)."""
+    audit_logger.warning(
+        "sso back-channel logout refused: reason=%s",
+        reason,
+        extra={"sso_event": "backchannel_logout_refused", "sso_reason": reason},
+    )
+
+
 def login_held(*, user_id: int, jti: str, transport: str) -> None:
     """A token would switch users on a request from another site; the browser must confirm."""
     audit_logger.warning(

@@ -29,6 +29,7 @@ _CLAIM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _ORIGIN = re.compile(r"https?://(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?")
 _DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 MAX_GROUP_NAME = 200
+_SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,100}")
 _RATE = re.compile(r"\s*(\d{1,6})\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*", re.IGNORECASE)
 
 
@@ -251,6 +252,74 @@ def _optional_id(value: Any) -> int | None:
     return integer_between(1, 2**63 - 1)(value)
 
 
+def _optional_issuer(value: Any) -> str | None:
+    """An OpenID issuer URL: https (http only for a loopback host), no query or fragment."""
+    from urllib.parse import urlsplit
+
+    if value is None:
+        return None
+    text = _string(value)
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        raise ValueError from None
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if (
+        parts.scheme not in ("https", "http")
+        or (parts.scheme == "http" and not loopback)
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+        or len(text) > 500
+        or not text.isascii()
+        or any(character.isspace() for character in text)
+    ):
+        raise ValueError
+    return text
+
+
+def _printable(limit: int) -> Callable[[Any], str]:
+    """A parser for a non-empty printable text of at most ``limit`` characters."""
+
+    def parse(value: Any) -> str:
+        text = _string(value)
+        if not text or len(text) > limit or not text.isprintable():
+            raise ValueError
+        return text
+
+    return parse
+
+
+def _client_credential(value: Any) -> str:
+    text = _string(value)
+    if len(text) > 500 or not text.isascii() or not text.isprintable():
+        raise ValueError
+    return text
+
+
+def _scopes(value: Any) -> tuple[str, ...]:
+    """OAuth scopes (RFC 6749 3.3 characters), space-separated; ``openid`` must be one."""
+    items = value if isinstance(value, list | tuple) else _string(value).split()
+    scopes = tuple(dict.fromkeys(items))
+    if "openid" not in scopes or any(
+        not isinstance(scope, str) or not _SCOPE.fullmatch(scope) for scope in scopes
+    ):
+        raise ValueError
+    return scopes
+
+
+def _claim_path(value: Any) -> str:
+    """A claim name as providers spell it: a word, or a URL-like name such as Auth0's."""
+    text = _string(value)
+    if not text or len(text) > 200 or not text.isascii() or not text.isprintable() or " " in text:
+        raise ValueError
+    return text
+
+
 # --- the options -----------------------------------------------------------------------
 
 
@@ -271,6 +340,9 @@ class Option:
         except (TypeError, ValueError) as error:
             raise InvalidSetting(self.name, value, self.allowed, secret=self.secret) from error
 
+
+# Our templates (Label Studio's login page, extended): ahead of Label Studio's in TEMPLATES DIRS.
+SSO_TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
 # The cache alias the token API's rate limit uses, and the table behind it (models.py).
 RATE_LIMIT_CACHE = "label_studio_sso"
@@ -343,6 +415,45 @@ OPTIONS: tuple[Option, ...] = (
         None,
         _optional_groups,
         f"group names separated by commas (each at most {MAX_GROUP_NAME} printable characters), or unset",
+    ),
+    Option(
+        "SSO_OIDC_ISSUER",
+        None,
+        _optional_issuer,
+        "the provider's issuer URL (https; http only for localhost), or unset to turn OpenID Connect off",
+    ),
+    Option("SSO_OIDC_CLIENT_ID", "", _client_credential, "the client id the provider gave Label Studio"),
+    Option(
+        "SSO_OIDC_CLIENT_SECRET",
+        "",
+        _client_credential,
+        "the client secret the provider gave Label Studio (printable ASCII)",
+        secret=True,
+    ),
+    Option(
+        "SSO_OIDC_SCOPES",
+        ("openid", "email", "profile"),
+        _scopes,
+        "scopes separated by spaces, openid among them",
+    ),
+    Option(
+        "SSO_OIDC_DISPLAY_NAME",
+        "SSO",
+        _printable(60),
+        "the provider's name on the login button (1 to 60 printable characters)",
+    ),
+    Option(
+        "SSO_OIDC_GROUPS_CLAIM",
+        "groups",
+        _claim_path,
+        "the name of the claim that lists the user's groups (no spaces, at most 200 characters)",
+    ),
+    Option("SSO_PASSWORD_LOGIN", True, boolean, "true or false"),
+    Option(
+        "SSO_JWKS_MIN_REFRESH",
+        60,
+        integer_between(0, 3600),
+        "whole seconds from 0 to 3600 between two fetches of a provider's keys",
     ),
 )
 

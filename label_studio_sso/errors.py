@@ -49,6 +49,13 @@ class Reason:
     STAFF_CHANGE_NOT_ALLOWED = "staff-change-not-allowed"
     REPLAYED = "replayed"
     DATABASE_UNAVAILABLE = "database-unavailable"
+    # OpenID Connect: what went wrong between the login button and the callback.
+    PROVIDER_UNAVAILABLE = "provider-unavailable"
+    PROVIDER_REFUSED = "provider-refused"
+    STATE_MISMATCH = "state-mismatch"
+    NONCE_MISMATCH = "nonce-mismatch"
+    EMAIL_NOT_VERIFIED = "email-not-verified"
+    PASSWORD_LOGIN_OFF = "password-login-off"
 
 
 class TokenRejected(Exception):
@@ -216,9 +223,48 @@ class ApiError(Exception):
         return cls(CODE_BY_USER_REFUSAL[reason])
 
 
+def oauth_error_response(status: int, error: str, description: str) -> JsonResponse:
+    """An OAuth 2.0 error body (RFC 6749 5.2), where a protocol peer expects one (back-channel logout)."""
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def error_response(error: ApiError) -> JsonResponse:
     """The one JSON error body; a 503 also says when to retry."""
     response = JsonResponse({"error": error.sentence, "error_code": error.code}, status=error.status)
     if error.status == 503:
         response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
+
+
+# What Label Studio's login page says after a sign-in at an identity provider ended there
+# (``?sso_error=<reason>``). Protocol failures share one sentence: the details are for the
+# audit log, not for whoever holds the browser.
+_SIGN_IN_FAILED = "Signing in with your identity provider did not work. Please try again."
+_NO_ACCOUNT = "There is no Label Studio account for your email address. Ask an administrator."
+LOGIN_PAGE_SENTENCES: dict[str, str] = {
+    Reason.PROVIDER_UNAVAILABLE: "Your identity provider cannot be reached right now. Try again later.",
+    Reason.PROVIDER_REFUSED: "Your identity provider did not sign you in.",
+    Reason.EMAIL_NOT_VERIFIED: "Your identity provider has not verified your email address.",
+    Reason.USER_NOT_FOUND: _NO_ACCOUNT,
+    Reason.USER_CREATION_OFF: _NO_ACCOUNT,
+    Reason.EMAIL_DOMAIN_NOT_ALLOWED: "Accounts for your email domain are not made here. Ask an admin.",
+    Reason.USER_INACTIVE: "Your Label Studio account is deactivated. Ask an administrator.",
+    Reason.USER_DELETED: "Your Label Studio account is deactivated. Ask an administrator.",
+    Reason.USER_AMBIGUOUS: "Several Label Studio accounts match your email address. Ask an administrator.",
+    Reason.NOT_IN_REQUIRED_GROUP: "You are not in a group allowed to use Label Studio. Ask an administrator.",
+    Reason.NO_ORGANIZATION: "Label Studio has no organization for new users yet. Ask an administrator.",
+    Reason.DATABASE_UNAVAILABLE: "Label Studio's database is unavailable. Please try again shortly.",
+    Reason.PASSWORD_LOGIN_OFF: "Password sign-in is switched off here.",
+}
+
+
+def login_page_sentence(reason: str | None) -> str | None:
+    """The sentence for ``?sso_error=reason``; a reason we never send shows nothing."""
+    if not reason:
+        return None
+    if reason in LOGIN_PAGE_SENTENCES:
+        return LOGIN_PAGE_SENTENCES[reason]
+    known = {value for name, value in vars(Reason).items() if name.isupper()}
+    return _SIGN_IN_FAILED if reason in known else None

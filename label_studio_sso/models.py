@@ -63,3 +63,30 @@ class SessionStamp(models.Model):
 
     def __str__(self) -> str:
         return f"session stamp of user {self.user_id}"
+
+
+class OidcSession(models.Model):
+    """A login through OpenID Connect: which user the provider's ``sub`` and ``sid`` are.
+
+    The provider's back-channel logout names a session (``sid``) or a user (``sub``); these
+    rows turn either into the Label Studio user whose sessions are then ended. Rows older
+    than a session can live are purged as new ones are written.
+    """
+
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    sid = models.CharField(max_length=255, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_oidc_sessions"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "SSO OpenID Connect login"
+        indexes = [
+            models.Index(fields=["issuer", "sid"], name="lsso_oidc_issuer_sid"),
+            models.Index(fields=["issuer", "subject"], name="lsso_oidc_issuer_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"OpenID Connect login of user {self.user_id}"

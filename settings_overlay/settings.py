@@ -10,6 +10,7 @@ import os
 from label_studio_sso.conf import (
     RATE_LIMIT_CACHE,
     RATE_LIMIT_TABLE,
+    SSO_TEMPLATES_DIR,
     log_level_from_environment,
     read_environment,
 )
@@ -40,7 +41,18 @@ MIDDLEWARE = [
 _after_ls_jwt = MIDDLEWARE.index(_LS_JWT_MIDDLEWARE) + 1 if _LS_JWT_MIDDLEWARE in MIDDLEWARE else _after_auth
 MIDDLEWARE.insert(_after_ls_jwt, "label_studio_sso.middleware.CrossOriginWriteMiddleware")
 
-AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "label_studio_sso.backends.JWTAuthenticationBackend"]  # noqa: F405
+# First: with SSO_PASSWORD_LOGIN=false it stops every password attempt before ModelBackend sees it.
+AUTHENTICATION_BACKENDS = [
+    "label_studio_sso.password_login.PasswordLoginSwitch",
+    *AUTHENTICATION_BACKENDS,  # noqa: F405
+    "label_studio_sso.backends.JWTAuthenticationBackend",
+]
+
+# Label Studio's login page, extended (not copied) by ours: found before Label Studio's own.
+TEMPLATES[0]["DIRS"] = [  # noqa: F405
+    SSO_TEMPLATES_DIR,
+    *TEMPLATES[0]["DIRS"],  # noqa: F405
+]
 
 ROOT_URLCONF = "settings_overlay.urls"
 

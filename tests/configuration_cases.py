@@ -30,6 +30,14 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "SSO_ORGANIZATION": ("first", "0"),
     "SSO_REQUIRED_GROUPS": ("ops\u200bteam", "g" * 201),
     "SSO_STAFF_GROUPS": ("ops\u200bteam", "g" * 201),
+    "SSO_OIDC_ISSUER": ("http://idp.example.com", "https://idp.example.com/?realm=" + "r" * 500),
+    "SSO_OIDC_CLIENT_ID": ("label-stüdio", "c" * 501),
+    "SSO_OIDC_CLIENT_SECRET": ("sécret", "s" * 501),
+    "SSO_OIDC_SCOPES": ("email profile", 'openid "profile"'),
+    "SSO_OIDC_DISPLAY_NAME": ("Corp\u200bIdP", "n" * 61),
+    "SSO_OIDC_GROUPS_CLAIM": ("my groups", "g" * 201),
+    "SSO_PASSWORD_LOGIN": ("maybe", "2"),
+    "SSO_JWKS_MIN_REFRESH": ("1m", "3601"),
     "PORT": ("http", "65536"),
     "LISTEN_ADDRESS": ("everywhere", "fe80::1%eth0"),
     "WEB_CONCURRENCY": ("two", "65"),
@@ -56,6 +64,9 @@ EMPTY_MEANS = {
     "SSO_ORGANIZATION": "the first organization",
     "SSO_REQUIRED_GROUPS": "no group required",
     "SSO_STAFF_GROUPS": "staff flags left alone",
+    "SSO_OIDC_ISSUER": "OpenID Connect off",
+    "SSO_OIDC_CLIENT_ID": "unset (needed only with SSO_OIDC_ISSUER)",
+    "SSO_OIDC_CLIENT_SECRET": "unset (needed only with SSO_OIDC_ISSUER)",
 }
 
 IMAGE_ONLY = {option.name for option in IMAGE_OPTIONS}

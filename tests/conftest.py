@@ -166,3 +166,41 @@ def bootstrapped_database() -> Path:
     from servers_support import bootstrap_database
 
     return bootstrap_database()
+
+
+# --- a real OpenID provider (oidc-provider from npm) for the OpenID Connect tests ---------
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: Any) -> Iterator[Any]:
+    """The provider, over HTTPS with a test CA that Label Studio's HTTP client trusts."""
+    from oidc_support import running_provider
+
+    with running_provider(
+        tmp_path_factory.mktemp("oidc-provider"),
+        redirect_uris=["http://testserver/sso/oidc/callback/"],
+        post_logout_redirect_uris=["http://testserver/user/login/"],
+    ) as provider:
+        os.environ["REQUESTS_CA_BUNDLE"] = str(provider.ca_file)
+        try:
+            yield provider
+        finally:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+
+
+@pytest.fixture
+def oidc(oidc_provider: Any, settings: Any, organization_owner: Any) -> Iterator[Any]:
+    """Label Studio configured for the provider, with fresh discovery and keys; an organization exists."""
+    from oidc_support import CLIENT_ID, CLIENT_SECRET
+
+    from label_studio_sso.oidc.provider import forget_clients
+
+    settings.SSO_OIDC_ISSUER = oidc_provider.issuer
+    settings.SSO_OIDC_CLIENT_ID = CLIENT_ID
+    settings.SSO_OIDC_CLIENT_SECRET = CLIENT_SECRET
+    settings.SSO_OIDC_DISPLAY_NAME = "Example IdP"
+    forget_clients()
+    oidc_provider.reset()
+    yield oidc_provider
+    forget_clients()
+    oidc_provider.reset()

@@ -41,6 +41,14 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_ORGANIZATION": None,
         "SSO_REQUIRED_GROUPS": (),
         "SSO_STAFF_GROUPS": None,
+        "SSO_OIDC_ISSUER": None,
+        "SSO_OIDC_CLIENT_ID": "",
+        "SSO_OIDC_CLIENT_SECRET": "",
+        "SSO_OIDC_SCOPES": ("openid", "email", "profile"),
+        "SSO_OIDC_DISPLAY_NAME": "SSO",
+        "SSO_OIDC_GROUPS_CLAIM": "groups",
+        "SSO_PASSWORD_LOGIN": True,
+        "SSO_JWKS_MIN_REFRESH": 60,
     }
     for option in OPTIONS:
         assert option.clean(option.default) == option.default

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from sso_support import BASE_ENV, REPO
 
+from label_studio_sso.conf import SSO_TEMPLATES_DIR
 from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_directory
 
 OURS = {
@@ -21,12 +22,14 @@ OURS = {
     "label_studio_sso.middleware.EndedSessionMiddleware",
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     "label_studio_sso.backends.JWTAuthenticationBackend",
+    "label_studio_sso.password_login.PasswordLoginSwitch",
 }
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'module': s.SETTINGS_MODULE, 'apps': s.INSTALLED_APPS, 'middleware': s.MIDDLEWARE, "
     "'backends': s.AUTHENTICATION_BACKENDS, 'expiry': getattr(s, 'SSO_TOKEN_EXPIRY', None), "
-    "'sentry': s.SENTRY_DSN, 'analytics': s.COLLECT_ANALYTICS, 'secret': s.SECRET_KEY[:6]}))"
+    "'templates': s.TEMPLATES[0]['DIRS'], 'sentry': s.SENTRY_DSN, 'analytics': s.COLLECT_ANALYTICS, "
+    "'secret': s.SECRET_KEY[:6]}))"
 )
 
 
@@ -59,6 +62,8 @@ def test_the_overlay_adds_only_our_pieces_to_label_studios_own_settings(tmp_path
     assert layered["module"] == "settings_overlay.settings"
     for name in ("apps", "middleware", "backends"):
         assert [item for item in layered[name] if item not in OURS] == plain[name]
+    assert layered["backends"][0] == "label_studio_sso.password_login.PasswordLoginSwitch"
+    assert layered["templates"] == [SSO_TEMPLATES_DIR, *plain["templates"]]
     assert layered["expiry"] == 120
     assert layered["secret"] == plain["secret"]
 

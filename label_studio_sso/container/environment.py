@@ -139,14 +139,16 @@ def _shown(option: Option, value: Any, configured: bool) -> str:
     if value is None or value == ():
         shown = "unset"
     elif option.secret:
-        shown = mask(
-            [v.decode("latin-1") for v in value] if isinstance(value, tuple) else value.decode("latin-1")
-        )
+        shown = mask([_text(v) for v in value] if isinstance(value, tuple) else _text(value))
     elif isinstance(value, tuple):
         shown = " ".join(value)
     else:
         shown = repr(value) if isinstance(value, str) else str(value)
     return shown if configured else f"{shown} (default)"
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def wait_for_database(environ: Mapping[str, str], sleep: float = 1.0) -> str:

@@ -1,4 +1,4 @@
-"""Refuse an oversized or unframed token API request before anything reads its body.
+"""Refuse an oversized or unframed request to an SSO endpoint with a body, before anything reads it.
 
 Label Studio's own ContextLogMiddleware reads every request body (up to Django's
 250 MiB DATA_UPLOAD_MAX_MEMORY_SIZE) before any view runs, so the token API's cap in
@@ -56,9 +56,13 @@ def declared_length(request: HttpRequest) -> int:
 
 
 def _is_token_api(request: HttpRequest) -> bool:
-    """The token API or the logout API: the two that read a JSON body."""
+    """The token API, the logout API and the provider's back-channel logout: the bodies we read."""
     path = request.path.rstrip("/")
-    for name in ("label_studio_sso:token", "label_studio_sso:logout"):
+    for name in (
+        "label_studio_sso:token",
+        "label_studio_sso:logout",
+        "label_studio_sso_oidc:backchannel-logout",
+    ):
         try:
             if path == reverse(name).rstrip("/"):
                 return True

@@ -1,0 +1,182 @@
+"""The OpenID provider as Authlib's Django client sees it, with our policy on top.
+
+Authlib does the protocol: discovery, the authorization request with state, nonce and
+PKCE (S256), the code exchange, the ID token's signature and claims, userinfo. What this
+module adds is policy Authlib leaves open:
+
+- the discovery document must name the configured issuer (OpenID Connect Discovery 4.3)
+  and its endpoints must use https like the issuer;
+- ID tokens are verified with asymmetric algorithms only, whatever the provider
+  advertises (no ``none``, no HMAC keyed with a public key);
+- the provider's keys are refetched for an unknown ``kid`` at most once per
+  SSO_JWKS_MIN_REFRESH seconds (Authlib refetches on every unknown ``kid``), and the
+  discovery document is re-read hourly so a provider's new endpoints are picked up;
+- every call to the provider has a timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
+
+from ..conf import sso_settings
+
+logger = logging.getLogger(__name__)
+# Authlib logs the PKCE code verifier at DEBUG; nothing of a login may reach a log line.
+logging.getLogger("authlib").setLevel(logging.INFO)
+
+CLIENT_NAME = "sso_oidc"
+TIMEOUT_SECONDS = 5
+STATE_LIFETIME_SECONDS = 600  # from the button to the callback: ten minutes to sign in
+DISCOVERY_LIFETIME_SECONDS = 3600
+ASYMMETRIC_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+    "Ed25519",
+)
+_ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "end_session_endpoint",
+)
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be asked, or answered with something we do not accept."""
+
+
+class ProviderClient(DjangoOAuth2App):
+    """Authlib's Django OAuth 2 client for one OpenID provider, with the policy above."""
+
+    def __init__(self, issuer: str, **kwargs: Any) -> None:
+        framework = DjangoIntegration(CLIENT_NAME)
+        framework.expires_in = STATE_LIFETIME_SECONDS
+        super().__init__(framework, CLIENT_NAME, **kwargs)
+        self.issuer = issuer
+        self._lock = threading.RLock()  # fetching keys may first re-read discovery
+        self._jwks_fetched_at: float | None = None
+        self.jwks_fetches = 0  # for the tests and the bench: how often the keys were fetched
+
+    def load_server_metadata(self) -> dict[str, Any]:
+        loaded_at = self.server_metadata.get("_loaded_at")
+        if loaded_at is not None and time.time() - loaded_at < DISCOVERY_LIFETIME_SECONDS:
+            return self.server_metadata
+        with self._lock:
+            loaded_at = self.server_metadata.get("_loaded_at")
+            if loaded_at is not None and time.time() - loaded_at < DISCOVERY_LIFETIME_SECONDS:
+                return self.server_metadata  # another thread loaded it meanwhile
+            previous = dict(self.server_metadata)
+            self.server_metadata.pop("_loaded_at", None)
+            try:
+                metadata = super().load_server_metadata()
+                _check_discovery(self.issuer, metadata)
+            except Exception:
+                self.server_metadata.clear()
+                if "_loaded_at" in previous:  # keep the last good document while the provider is down
+                    self.server_metadata.update(previous)
+                    return self.server_metadata
+                raise
+            offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+            metadata["id_token_signing_alg_values_supported"] = [
+                alg for alg in offered if alg in ASYMMETRIC_ALGORITHMS
+            ] or ["RS256"]
+            if previous.get("jwks_uri") != metadata.get("jwks_uri"):
+                metadata.pop("jwks", None)  # keys of the old address are not this one's
+            return metadata
+
+    def fetch_jwk_set(self, force: bool = False) -> dict[str, Any]:
+        cached = self.server_metadata.get("jwks")
+        if cached and not force:
+            return cached
+        with self._lock:
+            cached = self.server_metadata.get("jwks")
+            recent = (
+                self._jwks_fetched_at is not None
+                and time.monotonic() - self._jwks_fetched_at < sso_settings.SSO_JWKS_MIN_REFRESH
+            )
+            if cached and (not force or recent):
+                return cached
+            self._jwks_fetched_at = time.monotonic()
+            self.jwks_fetches += 1
+            keys = super().fetch_jwk_set(force=True)
+            if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+                self.server_metadata.pop("jwks", None)
+                raise ProviderUnavailable("the provider's JWKS is not a key set")
+            return keys
+
+
+def _check_discovery(issuer: str, metadata: Any) -> None:
+    if not isinstance(metadata, dict):
+        raise ProviderUnavailable("the discovery document is not a JSON object")
+    if metadata.get("issuer") != issuer:
+        raise ProviderUnavailable("the discovery document names another issuer")
+    scheme = urlsplit(issuer).scheme
+    for name in _ENDPOINTS:
+        value = metadata.get(name)
+        if value is None and name in ("userinfo_endpoint", "end_session_endpoint"):
+            continue
+        if not isinstance(value, str) or urlsplit(value).scheme != scheme:
+            raise ProviderUnavailable(f"the discovery document's {name} is missing or not {scheme}")
+
+
+_clients: dict[tuple[Any, ...], ProviderClient] = {}
+_clients_lock = threading.Lock()
+
+
+def is_enabled() -> bool:
+    """Whether OpenID Connect is configured (SSO_OIDC_ISSUER is set)."""
+    return sso_settings.SSO_OIDC_ISSUER is not None
+
+
+def provider_client() -> ProviderClient:
+    """The client for the configured provider, one per process and configuration.
+
+    Discovery and keys are fetched when first needed, not here: a provider that is down
+    when Label Studio starts must not keep it from starting.
+    """
+    issuer = sso_settings.SSO_OIDC_ISSUER
+    if issuer is None:
+        raise ProviderUnavailable("OpenID Connect is not configured")
+    key = (
+        issuer,
+        sso_settings.SSO_OIDC_CLIENT_ID,
+        sso_settings.SSO_OIDC_CLIENT_SECRET,
+        sso_settings.SSO_OIDC_SCOPES,
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            _clients.clear()
+            client = _clients[key] = ProviderClient(
+                issuer,
+                client_id=sso_settings.SSO_OIDC_CLIENT_ID,
+                client_secret=sso_settings.SSO_OIDC_CLIENT_SECRET,
+                server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+                client_kwargs={
+                    "scope": " ".join(sso_settings.SSO_OIDC_SCOPES),
+                    "code_challenge_method": "S256",
+                    "default_timeout": TIMEOUT_SECONDS,
+                },
+            )
+        return client
+
+
+def forget_clients() -> None:
+    """Drop the cached clients (their discovery document and keys), e.g. after a settings change."""
+    with _clients_lock:
+        _clients.clear()
