@@ -241,6 +241,10 @@ class Provider:
         """The JWKS endpoint serves ``jwks`` (None: the provider's own keys again)."""
         self.control("jwks", {"jwks": jwks})
 
+    def advertise(self, **fields: Any) -> None:
+        """The discovery document carries these fields too (or instead of its own)."""
+        self.control("discovery", {"discovery": fields})
+
     def reset(self) -> None:
         self.control("reset", {})
 

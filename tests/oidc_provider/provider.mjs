@@ -4,9 +4,9 @@
 // What is ours here is only what oidc-provider leaves to its host application: the realm
 // (accounts and clients), the sign-in page, and consent granted to the realm's own clients.
 // With "test_controls": true the provider also accepts POST /__test/next-token and
-// /__test/jwks from loopback peers, so a test can make it answer like a hostile provider:
-// the next token response carries the ID token the test signed, or the JWKS endpoint serves
-// the keys the test gives. Everything else (discovery, PKCE, codes, tokens, userinfo,
+// /__test/jwks and /__test/discovery from loopback peers, so a test can make it answer like a
+// hostile provider: the next token response carries the ID token the test signed, the JWKS
+// endpoint serves the keys the test gives, discovery advertises what the test adds. Everything else (discovery, PKCE, codes, tokens, userinfo,
 // RP-initiated and back-channel logout) is oidc-provider's own.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
@@ -15,7 +15,7 @@ import Provider from 'oidc-provider';
 
 const realm = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const accounts = realm.accounts;
-const tamper = { idTokens: [], jwks: null };
+const tamper = { idTokens: [], jwks: null, discovery: {} };
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -111,7 +111,8 @@ provider.use(async (ctx, next) => {
     const body = await readJson(ctx);
     if (path === '/__test/next-token') tamper.idTokens.push(body.id_token);
     else if (path === '/__test/jwks') tamper.jwks = body.jwks ?? null;
-    else if (path === '/__test/reset') Object.assign(tamper, { idTokens: [], jwks: null });
+    else if (path === '/__test/discovery') tamper.discovery = body.discovery ?? {};
+    else if (path === '/__test/reset') Object.assign(tamper, { idTokens: [], jwks: null, discovery: {} });
     else ctx.throw(404);
     ctx.status = 204;
     return;
@@ -122,6 +123,9 @@ provider.use(async (ctx, next) => {
   }
   if (path === '/jwks' && ctx.status === 200 && tamper.jwks) {
     ctx.body = tamper.jwks;
+  }
+  if (path === '/.well-known/openid-configuration' && ctx.status === 200) {
+    ctx.body = { ...ctx.body, ...tamper.discovery };
   }
 });
 
