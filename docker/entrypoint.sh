@@ -50,6 +50,7 @@ read_secrets() {
 
 validate_environment() {
   python3 -m label_studio_sso.container.environment check || exit $?
+  python3 -m label_studio_sso.container.environment provider  # a warning at most
 }
 
 wait_for_database() {

@@ -148,3 +148,64 @@ def check_rate_limit_store(app_configs: Any = None, **kwargs: Any) -> list[Warni
         f"'LOCATION': {RATE_LIMIT_TABLE!r}}} (the table is created by this app's migrations)."
     )
     return [Warning(message, hint=hint, id="label_studio_sso.W002")]
+
+
+PASSWORD_SWITCH = "label_studio_sso.password_login.PasswordLoginSwitch"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@register()
+def check_openid_connect(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """E009, E010: an issuer needs a client id and secret, and the routes in the URLconf."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        issuer = sso_settings.SSO_OIDC_ISSUER
+        client_id, secret = sso_settings.SSO_OIDC_CLIENT_ID, sso_settings.SSO_OIDC_CLIENT_SECRET
+    except ImproperlyConfigured:  # reported by E001
+        return []
+    if issuer is None:
+        return []
+    problems = []
+    if not client_id or not secret:
+        problems.append(
+            Error(
+                "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET.",
+                hint="Set both to the client the provider registered for Label Studio.",
+                id="label_studio_sso.E009",
+            )
+        )
+    try:
+        reverse("label_studio_sso_oidc:callback")
+    except NoReverseMatch:
+        problems.append(
+            Error(
+                "SSO_OIDC_ISSUER is set but the URLconf has no OpenID Connect routes.",
+                hint='Add path("sso/oidc/", include("label_studio_sso.oidc.urls")) to the URLconf.',
+                id="label_studio_sso.E010",
+            )
+        )
+    return problems
+
+
+@register()
+def check_password_switch(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """E011: with SSO_PASSWORD_LOGIN=false the switch must come before any password backend."""
+    try:
+        password_login = sso_settings.SSO_PASSWORD_LOGIN
+    except ImproperlyConfigured:  # reported by E001
+        return []
+    backends = list(settings.AUTHENTICATION_BACKENDS)
+    if password_login or (
+        PASSWORD_SWITCH in backends
+        and (MODEL_BACKEND not in backends or backends.index(PASSWORD_SWITCH) < backends.index(MODEL_BACKEND))
+    ):
+        return []
+    return [
+        Error(
+            f"SSO_PASSWORD_LOGIN is false but {PASSWORD_SWITCH} is not before {MODEL_BACKEND} "
+            "in AUTHENTICATION_BACKENDS: passwords would still sign people in.",
+            hint=f"Put {PASSWORD_SWITCH} first in AUTHENTICATION_BACKENDS.",
+            id="label_studio_sso.E011",
+        )
+    ]

@@ -180,6 +180,9 @@ def oidc_provider(tmp_path_factory: Any) -> Iterator[Any]:
         tmp_path_factory.mktemp("oidc-provider"),
         redirect_uris=["http://testserver/sso/oidc/callback/"],
         post_logout_redirect_uris=["http://testserver/user/login/"],
+        # Registered so the provider puts ``sid`` in ID tokens; no test here signs out at the
+        # provider, which would call it (the end-to-end tests do, against a running server).
+        backchannel_logout_uri="http://testserver/sso/oidc/backchannel-logout/",
     ) as provider:
         os.environ["REQUESTS_CA_BUNDLE"] = str(provider.ca_file)
         try:

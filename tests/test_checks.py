@@ -149,3 +149,38 @@ def test_middleware_named_by_its_inner_path_counts_as_present() -> None:
     unknown = [*settings.MIDDLEWARE, "label_studio_sso.no_such_module.Middleware"]
     with override_settings(MIDDLEWARE=unknown):
         assert ids(checks.check_middleware()) == set()
+
+
+@override_settings(SSO_OIDC_ISSUER="https://idp.example.com/realms/corp")
+def test_an_issuer_without_client_credentials_is_an_error() -> None:
+    assert ids(checks.check_openid_connect()) == {"label_studio_sso.E009"}
+    with override_settings(SSO_OIDC_CLIENT_ID="label-studio", SSO_OIDC_CLIENT_SECRET="s3cret"):
+        assert ids(checks.check_openid_connect()) == set()
+
+
+@override_settings(
+    SSO_OIDC_ISSUER="https://idp.example.com",
+    SSO_OIDC_CLIENT_ID="label-studio",
+    SSO_OIDC_CLIENT_SECRET="s3cret",
+    ROOT_URLCONF="label_studio_sso.urls",  # the token API's routes only
+)
+def test_an_issuer_without_the_openid_routes_is_an_error() -> None:
+    from django.urls import clear_url_caches
+
+    clear_url_caches()
+    try:
+        assert ids(checks.check_openid_connect()) == {"label_studio_sso.E010"}
+    finally:
+        clear_url_caches()
+
+
+def test_password_login_off_needs_the_switch_before_the_password_backend() -> None:
+    without = [b for b in settings.AUTHENTICATION_BACKENDS if b != checks.PASSWORD_SWITCH]
+    after = [*without, checks.PASSWORD_SWITCH]
+    with override_settings(SSO_PASSWORD_LOGIN=False):
+        assert ids(checks.check_password_switch()) == set()
+        for backends in (without, after):
+            with override_settings(AUTHENTICATION_BACKENDS=backends):
+                assert ids(checks.check_password_switch()) == {"label_studio_sso.E011"}
+    with override_settings(AUTHENTICATION_BACKENDS=without):
+        assert ids(checks.check_password_switch()) == set()  # password login on: nothing to switch

@@ -16,6 +16,7 @@ from label_studio_sso.container.environment import (
     check,
     label_studio_env,
     main,
+    provider_status,
     wait_for_database,
 )
 
@@ -69,6 +70,10 @@ def test_configured_values_are_shown_and_secrets_masked() -> None:
         (
             {"LABEL_STUDIO_USERNAME": "admin@example.com"},
             "LABEL_STUDIO_USERNAME is set without LABEL_STUDIO_PASSWORD",
+        ),
+        (
+            {"SSO_OIDC_ISSUER": "https://idp.example.com", "SSO_OIDC_CLIENT_ID": "label-studio"},
+            "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET",
         ),
     ],
 )
@@ -164,3 +169,18 @@ def test_the_entrypoint_runs_the_check_as_a_module() -> None:
     assert refused.returncode == EX_USAGE
     assert refused.stderr.startswith("entrypoint: error: SSO_CLOCK_SKEW='9999' is not allowed")
     assert refused.stderr.count("\n") == 1
+
+
+def test_the_provider_line_says_whether_the_issuer_answers(oidc_provider: Any, capsys: Any) -> None:
+    from oidc_support import CLIENT_ID, CLIENT_SECRET
+
+    configured = {"SSO_OIDC_CLIENT_ID": CLIENT_ID, "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET}
+    assert provider_status({}) is None
+    assert provider_status({**configured, "SSO_OIDC_ISSUER": oidc_provider.issuer}) == (
+        f"OpenID provider: {oidc_provider.issuer} answers"
+    )
+    other_name = oidc_provider.issuer.replace("localhost", "127.0.0.1")
+    assert "names another issuer" in provider_status({**configured, "SSO_OIDC_ISSUER": other_name})
+    down = f"https://localhost:{free_port()}"
+    assert main(["provider"], {**configured, "SSO_OIDC_ISSUER": down}) == 0  # a warning, never a failure
+    assert f"warning: the OpenID provider {down} cannot be reached now" in capsys.readouterr().out

@@ -5,6 +5,9 @@ the same settings object Django uses), the image's own variables and the rules t
 span several of them, then prints the effective SSO configuration with secrets masked.
 On the first problem it prints one line naming the variable and exits 64 (EX_USAGE).
 
+``python3 -m label_studio_sso.environment provider`` says whether the OpenID provider
+(SSO_OIDC_ISSUER) answers; a warning, never a failure.
+
 ``python3 -m label_studio_sso.environment wait-for-db`` waits, bounded by
 DB_WAIT_TIMEOUT, until the configured PostgreSQL accepts connections; exit 69
 (EX_UNAVAILABLE) with one line if it never does.
@@ -98,6 +101,13 @@ def check(environ: Mapping[str, str]) -> list[str]:
         sso = read_environment(environ)
     except ImproperlyConfigured as error:
         raise EnvironmentInvalid(str(error)) from None
+    if sso.get("SSO_OIDC_ISSUER") and not (
+        sso.get("SSO_OIDC_CLIENT_ID") and sso.get("SSO_OIDC_CLIENT_SECRET")
+    ):
+        raise EnvironmentInvalid(
+            "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET: set both to "
+            "the client the provider registered for Label Studio (or SSO_OIDC_CLIENT_SECRET_FILE)"
+        )
     image = image_settings(environ)
     if image["DJANGO_DB"] in SHARED_DATABASES and not label_studio_env(environ, "SECRET_KEY"):
         raise EnvironmentInvalid(
@@ -185,12 +195,41 @@ def wait_for_database(environ: Mapping[str, str], sleep: float = 1.0) -> str:
             time.sleep(sleep)
 
 
+def provider_status(environ: Mapping[str, str], timeout: float = 5) -> str | None:
+    """One line on the OpenID provider's discovery document, or None without SSO_OIDC_ISSUER.
+
+    A provider that cannot be reached is a warning: Label Studio starts, its password path
+    works, and the button says the provider is unavailable until it answers.
+    """
+    issuer = read_environment(environ).get("SSO_OIDC_ISSUER")
+    if not issuer:
+        return None
+    import requests
+
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+        named = response.json().get("issuer")
+    except (requests.RequestException, ValueError, AttributeError) as error:
+        reason = type(error).__name__
+        return f"warning: the OpenID provider {issuer} cannot be reached now ({reason}); starting anyway"
+    if named != issuer:
+        return f"warning: {url} names another issuer; sign-in with the provider will be refused"
+    return f"OpenID provider: {issuer} answers"
+
+
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    """The command line: ``check`` or ``wait-for-db``; returns the exit status."""
+    """The command line: ``check``, ``provider`` or ``wait-for-db``; returns the exit status."""
     command = argv[0] if argv else ""
     try:
         if command == "check":
             for line in check(environ):
+                sys.stdout.write(f"entrypoint: {line}\n")
+            return 0
+        if command == "provider":  # never fails: a provider that is down must not stop the start
+            line = provider_status(environ)
+            if line:
                 sys.stdout.write(f"entrypoint: {line}\n")
             return 0
         if command == "wait-for-db":
@@ -199,7 +238,7 @@ def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     except EnvironmentInvalid as error:
         sys.stderr.write(f"entrypoint: error: {error}\n")
         return EX_UNAVAILABLE if command == "wait-for-db" else EX_USAGE
-    sys.stderr.write("usage: python3 -m label_studio_sso.container.environment check|wait-for-db\n")
+    sys.stderr.write("usage: python3 -m label_studio_sso.container.environment check|provider|wait-for-db\n")
     return EX_USAGE
 
 
