@@ -326,6 +326,7 @@ def running_provider(
         "jwks": {"keys": [key.private_jwk()]},
         "cookie_keys": [uuid.uuid4().hex, uuid.uuid4().hex],
         "test_controls": True,
+        "allow_private_network": True,  # back-channel logouts go to Label Studio on this machine
         "clients": [
             ours,
             {

@@ -55,6 +55,15 @@ const configuration = {
     if (!account) return undefined;
     return { accountId: id, claims: async () => ({ sub: id, ...account.claims }) };
   },
+  // oidc-provider refuses outgoing calls to private and loopback addresses (SSRF protection);
+  // the test and demo realms deliver back-channel logouts to Label Studio on this machine or
+  // on the compose network, so the realm file may allow them.
+  ...(realm.allow_private_network && {
+    fetch: (url, options) => {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
+  }),
   ttl: { Session: 3600, Interaction: 600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
 };
 

@@ -1,0 +1,133 @@
+"""Real Chromium, the image, and a real OpenID provider (oidc-provider from npm, over HTTPS).
+
+Label Studio runs from the built image at ls.example.test; the provider runs on this
+machine at https://localhost with a test CA the container trusts (REQUESTS_CA_BUNDLE). The
+browser clicks the button on Label Studio's own login page, signs in at the provider, lands
+in Label Studio as a user created on that sign-in and annotates; signing out at the
+provider then makes the Label Studio tab anonymous (the provider's back-channel logout
+reaches the container), and Label Studio's logout continues at the provider.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import LabelStudio, free_port
+from oidc_support import CLIENT_ID, CLIENT_SECRET, PASSWORD, Provider, running_provider
+from test_browser import LABEL_CONFIG, admin_api
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def idp_and_label_studio(
+    start_label_studio: Any, tmp_path_factory: Any
+) -> Iterator[tuple[Provider, LabelStudio, str]]:
+    """The provider and a Label Studio container configured for it; Label Studio's public URL."""
+    port = free_port()
+    public = f"http://ls.example.test:{port}"
+    directory: Path = tmp_path_factory.mktemp("oidc-e2e")
+    with running_provider(
+        directory,
+        redirect_uris=[f"{public}/sso/oidc/callback/"],
+        post_logout_redirect_uris=[f"{public}/user/login/"],
+        backchannel_logout_uri=f"http://127.0.0.1:{port}/sso/oidc/backchannel-logout/",
+    ) as provider:
+        os.chmod(directory, 0o755)
+        os.chmod(provider.ca_file, 0o644)
+        server = start_label_studio(
+            {
+                "LSSO_DEMO_DATA": "true",
+                "LABEL_STUDIO_HOST": public,
+                "SSO_OIDC_ISSUER": provider.issuer,
+                "SSO_OIDC_CLIENT_ID": CLIENT_ID,
+                "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+                "SSO_OIDC_DISPLAY_NAME": "Example IdP",
+                "SSO_CREATE_USERS": "true",
+                "REQUESTS_CA_BUNDLE": "/idp/ca.pem",
+            },
+            port=port,
+            volumes={str(directory): "/idp"},
+        )
+        assert f"OpenID provider: {provider.issuer} answers" in server.logs()
+        yield provider, server, public
+
+
+def whoami(page: Any) -> Any:
+    return page.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")
+
+
+def sign_in_at_the_provider(page: Any, login: str) -> None:
+    page.get_by_label("Username").fill(login)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_new_user_signs_in_with_the_button_and_annotates(page: Any, idp_and_label_studio: Any) -> None:
+    provider, server, public = idp_and_label_studio
+    projects = admin_api(server, "GET", "/api/projects/?page_size=100")["results"]
+    project = next(item for item in projects if item["title"] == "Demo project")
+    admin_api(server, "PATCH", f"/api/projects/{project['id']}/", json={"label_config": LABEL_CONFIG})
+    admin_api(
+        server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": "Signed in with OIDC."}]
+    )
+    task = admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
+
+    page.goto(f"{public}/user/login/?next=/projects/{project['id']}/data?task={task['id']}")
+    page.get_by_role("link", name="Sign in with Example IdP").click()
+    page.wait_for_url(re.compile(re.escape(provider.issuer) + "/interaction/"))
+    sign_in_at_the_provider(page, "erin")
+    page.wait_for_url(re.compile(re.escape(public) + rf"/projects/{project['id']}/data"), timeout=60000)
+
+    me = whoami(page)
+    assert (me["email"], me["first_name"], me["last_name"]) == ("erin@example.com", "Erin", "Example")
+    page.get_by_text(re.compile(r"^Positive")).first.click(timeout=60000)
+    page.get_by_role("button", name="Submit").click()
+    deadline = time.monotonic() + 30
+    while not (annotations := admin_api(server, "GET", f"/api/tasks/{task['id']}/annotations/")):
+        assert time.monotonic() < deadline, "the annotation never arrived"
+        time.sleep(0.5)
+    assert annotations[0]["completed_by"] == me["id"]
+
+
+def test_signing_out_at_the_provider_ends_the_label_studio_tab(page: Any, idp_and_label_studio: Any) -> None:
+    provider, server, public = idp_and_label_studio
+    page.goto(f"{public}/sso/oidc/login/?next=/projects/")
+    sign_in_at_the_provider(page, "alice")
+    page.wait_for_url(re.compile(re.escape(public) + "/projects/"), timeout=60000)
+    assert whoami(page)["email"] == "alice@example.com"
+
+    provider_tab = page.context.new_page()
+    provider_tab.goto(f"{provider.issuer}/session/end")
+    provider_tab.get_by_role("button", name="Yes, sign me out").click()
+    provider_tab.wait_for_load_state()
+
+    deadline = time.monotonic() + 30
+    while whoami(page) is not None:  # the provider's back-channel call reached the container
+        assert time.monotonic() < deadline, f"the Label Studio tab stayed signed in: {provider.log()[-2000:]}"
+        time.sleep(0.5)
+    page.reload()
+    assert "/user/login/" in page.url
+    assert "sso sessions ended" in server.logs() and "cause=oidc-backchannel-logout" in server.logs()
+
+
+def test_label_studios_logout_continues_at_the_provider(page: Any, idp_and_label_studio: Any) -> None:
+    provider, _server, public = idp_and_label_studio
+    page.goto(f"{public}/sso/oidc/login/?next=/projects/")
+    sign_in_at_the_provider(page, "erin")
+    page.wait_for_url(re.compile(re.escape(public) + "/projects/"), timeout=60000)
+
+    page.goto(f"{public}/logout")
+    page.wait_for_url(re.compile(re.escape(provider.issuer) + "/session/end"))
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(re.compile(re.escape(public) + "/user/login/"), timeout=60000)
+
+    assert whoami(page) is None
+    page.goto(f"{public}/sso/oidc/login/?next=/projects/")
+    page.wait_for_url(re.compile(re.escape(provider.issuer) + "/interaction/"))  # signed out there too
