@@ -253,7 +253,7 @@ def _optional_id(value: Any) -> int | None:
 
 
 def _optional_issuer(value: Any) -> str | None:
-    """An OpenID issuer URL: https (http only for a loopback host), no query or fragment."""
+    """An OpenID issuer URL: https (http only for a loopback name), no query or fragment."""
     from urllib.parse import urlsplit
 
     if value is None:
@@ -266,7 +266,10 @@ def _optional_issuer(value: Any) -> str | None:
         parts.port  # noqa: B018  (raises ValueError for a bad port)
     except ValueError:
         raise ValueError from None
-    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    # Loopback names (RFC 6761: localhost and *.localhost) may use http, for demos on one machine.
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1") or str(parts.hostname).endswith(
+        ".localhost"
+    )
     if (
         parts.scheme not in ("https", "http")
         or (parts.scheme == "http" and not loopback)
@@ -420,7 +423,7 @@ OPTIONS: tuple[Option, ...] = (
         "SSO_OIDC_ISSUER",
         None,
         _optional_issuer,
-        "the provider's issuer URL (https; http only for localhost), or unset to turn OpenID Connect off",
+        "the provider's issuer URL (https; http only for localhost names), or unset for no OpenID Connect",
     ),
     Option("SSO_OIDC_CLIENT_ID", "", _client_credential, "the client id the provider gave Label Studio"),
     Option(

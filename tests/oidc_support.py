@@ -1,6 +1,6 @@
 """A real OpenID provider for the tests: the certified ``oidc-provider`` from npm, over HTTPS.
 
-``tests/oidc_provider/provider.mjs`` runs it with a realm written here: a test CA and a
+``docker/idp/provider.mjs`` runs it with a realm written here: a test CA and a
 server certificate for the names the tests use, one RSA signing key, the accounts of the
 demo realm and the clients. The tests talk to it as a browser would (``sign_in``) and, to
 play a hostile provider, hand it an ID token or a JWKS of their own making.
@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
 from sso_support import REPO, free_port, stop_process_group
 
-PROVIDER_DIR = REPO / "tests" / "oidc_provider"
+PROVIDER_DIR = REPO / "docker" / "idp"
 CLIENT_ID = "label-studio"
 CLIENT_SECRET = "label-studio-client-secret-for-tests-0123456789"
 OTHER_CLIENT_ID = "another-app"
@@ -197,37 +197,8 @@ class Provider:
         password: str = PASSWORD,
         browser: requests.Session | None = None,
     ) -> str:
-        """Follow the authorization request as a browser would, sign in, and return the URL
-        the provider sends the browser back to (the relying party's callback)."""
-        browser = browser or self.http()
-        url = authorization_url
-        for _ in range(10):
-            response = browser.get(url, allow_redirects=False, timeout=10)
-            if response.status_code in (302, 303) and "/interaction/" in response.headers["Location"]:
-                url = urljoin(url, response.headers["Location"])
-                continue
-            if response.status_code == 200 and 'name="login"' in response.text:
-                action = response.text.split('action="', 1)[1].split('"', 1)[0]
-                response = browser.post(
-                    urljoin(url, action),
-                    data={"login": login, "password": password},
-                    allow_redirects=False,
-                    timeout=10,
-                )
-                if response.status_code != 303:
-                    raise AssertionError(f"sign-in at the provider failed: {response.status_code}")
-                url = urljoin(url, response.headers["Location"])
-                continue
-            if response.status_code in (302, 303):
-                location = urljoin(url, response.headers["Location"])
-                if not location.startswith(self.issuer):
-                    return location
-                url = location
-                continue
-            raise AssertionError(
-                f"unexpected answer from the provider: {response.status_code} {response.text[:300]}"
-            )
-        raise AssertionError("the provider kept redirecting")
+        """Sign in at this provider as a browser would; the URL it sends the browser back to."""
+        return sign_in_at_provider(self.issuer, authorization_url, login, password, browser or self.http())
 
     def control(self, path: str, body: dict[str, Any]) -> None:
         response = requests.post(f"{self.issuer}/__test/{path}", json=body, verify=self.ca_file, timeout=10)
@@ -283,6 +254,41 @@ class Provider:
 
     def log(self) -> str:
         return self.output.read_text(errors="replace")
+
+
+def sign_in_at_provider(
+    issuer: str, authorization_url: str, login: str, password: str, browser: requests.Session
+) -> str:
+    """Follow an authorization request at the provider ``issuer`` as a browser would, sign in
+    on its page, and return the URL it sends the browser back to (the relying party's callback)."""
+    url = authorization_url
+    for _ in range(10):
+        response = browser.get(url, allow_redirects=False, timeout=10)
+        if response.status_code in (302, 303) and "/interaction/" in response.headers["Location"]:
+            url = urljoin(url, response.headers["Location"])
+            continue
+        if response.status_code == 200 and 'name="login"' in response.text:
+            action = response.text.split('action="', 1)[1].split('"', 1)[0]
+            response = browser.post(
+                urljoin(url, action),
+                data={"login": login, "password": password},
+                allow_redirects=False,
+                timeout=10,
+            )
+            if response.status_code != 303:
+                raise AssertionError(f"sign-in at the provider failed: {response.status_code}")
+            url = urljoin(url, response.headers["Location"])
+            continue
+        if response.status_code in (302, 303):
+            location = urljoin(url, response.headers["Location"])
+            if not location.startswith(issuer):
+                return location
+            url = location
+            continue
+        raise AssertionError(
+            f"unexpected answer from the provider: {response.status_code} {response.text[:300]}"
+        )
+    raise AssertionError("the provider kept redirecting")
 
 
 def authorization_parameters(url: str) -> dict[str, str]:

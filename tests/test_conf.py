@@ -90,6 +90,15 @@ def test_defaults_are_the_documented_ones() -> None:
         ("SSO_REQUIRED_GROUPS", "Annotators, QA team", ("Annotators", "QA team")),
         ("SSO_STAFF_GROUPS", "Label Studio admins", ("Label Studio admins",)),
         ("SSO_STAFF_GROUPS", " ", None),
+        ("SSO_OIDC_ISSUER", "https://idp.example.com/realms/corp", "https://idp.example.com/realms/corp"),
+        ("SSO_OIDC_ISSUER", "http://localhost:9000", "http://localhost:9000"),
+        ("SSO_OIDC_ISSUER", "http://idp.localhost:9000", "http://idp.localhost:9000"),
+        ("SSO_OIDC_ISSUER", "", None),
+        ("SSO_OIDC_SCOPES", "openid email profile groups openid", ("openid", "email", "profile", "groups")),
+        ("SSO_OIDC_DISPLAY_NAME", " Corp IdP ", "Corp IdP"),
+        ("SSO_OIDC_GROUPS_CLAIM", "https://example.com/claims/groups", "https://example.com/claims/groups"),
+        ("SSO_PASSWORD_LOGIN", "off", False),
+        ("SSO_JWKS_MIN_REFRESH", "0", 0),
     ],
 )
 def test_environment_values_become_typed_settings(name: str, text: str, value: Any) -> None:
@@ -101,6 +110,14 @@ def test_environment_values_become_typed_settings(name: str, text: str, value: A
     [
         ("JWT_SSO_COOKIE_NAME", "bad name"),
         ("JWT_SSO_COOKIE_NAME", "a;b"),
+        ("SSO_OIDC_ISSUER", "http://idp.example.com"),  # plain http beyond this machine
+        ("SSO_OIDC_ISSUER", "http://localhost.example.com"),
+        ("SSO_OIDC_ISSUER", "https://user:password@idp.example.com"),
+        ("SSO_OIDC_ISSUER", "https://idp.example.com#fragment"),
+        ("SSO_OIDC_ISSUER", "https://idp.example.com:99999"),
+        ("SSO_OIDC_ISSUER", "ftp://idp.example.com"),
+        ("SSO_OIDC_ISSUER", "https://"),
+        ("SSO_OIDC_SCOPES", "email profile"),
         ("JWT_SSO_COOKIE_PATH", "app"),
         ("JWT_SSO_COOKIE_PATH", "/a;b"),
         ("JWT_SSO_COOKIE_DOMAIN", "exa mple.com"),

@@ -118,3 +118,68 @@ def test_compose_up_serves_the_portal_and_label_studio_with_sso(
     )
     assert launch.headers["Location"].startswith(f"http://localhost:{env['PORT']}/api/sso/login?token=")
     assert "next=%2Fprojects%2F1%2Fdata" in launch.headers["Location"]
+
+
+def test_the_oidc_profile_adds_label_studio_and_its_demo_provider() -> None:
+    services = rendered("--profile", "oidc")["services"]
+    profiled = {name for name, service in services.items() if service.get("profiles") == ["oidc"]}
+    assert profiled == {"label-studio-oidc", "idp"}
+    environment = services["label-studio-oidc"]["environment"]
+    assert environment["SSO_OIDC_ISSUER"] == "http://idp.localhost:9000"
+    assert services["idp"]["networks"]["default"]["aliases"] == ["idp.localhost"]
+
+
+@pytest.fixture(scope="module")
+def idp_image() -> str:
+    built = subprocess.run(
+        [str(REPO / "docker" / "idp" / "build-image"), "label-studio-sso-idp:test"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    return built.stdout.strip().splitlines()[-1]
+
+
+def test_the_oidc_profile_signs_in_at_its_demo_provider(
+    sso_image: str, idp_image: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urllib3.util.connection
+    from oidc_support import sign_in_at_provider
+
+    project = f"lsso-oidc-{os.getpid()}"
+    env = {
+        "LSSO_IMAGE": sso_image,
+        "LSSO_IDP_IMAGE": idp_image,
+        "OIDC_PORT": str(free_port()),
+        "IDP_PORT": str(free_port()),
+    }
+    # What the browser does for *.localhost: this machine.
+    connect = urllib3.util.connection.create_connection
+    monkeypatch.setattr(
+        urllib3.util.connection,
+        "create_connection",
+        lambda address, *args, **kwargs: connect(
+            ("127.0.0.1" if address[0].endswith(".localhost") else address[0], address[1]), *args, **kwargs
+        ),
+    )
+    try:
+        compose(
+            "-p", project, "--profile", "oidc", "up", "-d", "--no-build", "label-studio-oidc", "idp", env=env
+        )
+        url = f"http://localhost:{env['OIDC_PORT']}"
+        logs = lambda: compose("-p", project, "logs", env=env, check=False).stdout  # noqa: E731
+        wait_for_health(url, 300, output=logs)
+        assert "Sign in with Demo IdP" in requests.get(f"{url}/user/login/", timeout=30).text
+        issuer = f"http://idp.localhost:{env['IDP_PORT']}"
+        browser = requests.Session()
+        start = browser.get(f"{url}/sso/oidc/login/?next=/projects/", allow_redirects=False, timeout=30)
+        callback = sign_in_at_provider(
+            issuer, start.headers["Location"], "erin", "demo-idp-password", browser
+        )
+        landed = browser.get(callback, allow_redirects=False, timeout=30)
+        assert landed.headers["Location"] == "/projects/", logs()[-3000:]
+        me = browser.get(f"{url}/api/current-user/whoami", timeout=30).json()
+        assert (me["email"], me["first_name"]) == ("erin@example.com", "Erin")
+    finally:
+        compose("-p", project, "--profile", "oidc", "down", "-v", env=env, check=False)

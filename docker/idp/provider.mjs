@@ -1,5 +1,6 @@
 // The OpenID provider the tests and the compose `oidc` profile run: the certified
-// `oidc-provider` from npm, with a realm read from a JSON file (node provider.mjs realm.json).
+// `oidc-provider` from npm, with a realm read from a JSON file (node provider.mjs realm.json;
+// realm.json here is compose's demo realm, the tests write their own).
 //
 // What is ours here is only what oidc-provider leaves to its host application: the realm
 // (accounts and clients), the sign-in page, and consent granted to the realm's own clients.
@@ -8,12 +9,27 @@
 // hostile provider: the next token response carries the ID token the test signed, the JWKS
 // endpoint serves the keys the test gives, discovery advertises what the test adds. Everything else (discovery, PKCE, codes, tokens, userinfo,
 // RP-initiated and back-channel logout) is oidc-provider's own.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { createServer as createPlainServer } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
-const realm = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+// A realm file may name {{VARIABLES}} from the environment (with defaults in "defaults"), so
+// compose can place the demo realm on the ports it publishes.
+const realmText = readFileSync(process.argv[2], 'utf8');
+const realmDefaults = JSON.parse(realmText).defaults || {};
+const realm = JSON.parse(
+  realmText.replace(/\{\{([A-Z_]+)\}\}/g, (_, name) => process.env[name] ?? realmDefaults[name] ?? ''),
+);
+if (typeof realm.port === 'string') realm.port = Number(realm.port);
+// A realm without keys (the demo's) gets a fresh RS256 key and cookie keys on each start.
+if (!realm.jwks) {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  realm.jwks = { keys: [{ ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' }] };
+}
+realm.cookie_keys ||= [randomUUID(), randomUUID()];
 const accounts = realm.accounts;
 const tamper = { idTokens: [], jwks: null, discovery: {} };
 
