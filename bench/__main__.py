@@ -70,7 +70,11 @@ def main(argv: list[str]) -> int:
 
 
 def _in_both_orders(
-    kinds: dict[str, str], database: Path, workdir: Path, measure: Callable[[dict[str, Server]], list[Figure]]
+    kinds: dict[str, str],
+    database: Path,
+    workdir: Path,
+    measure: Callable[[dict[str, Server]], list[Figure]],
+    env: dict[str, str] | None = None,
 ) -> list[Figure]:
     """Measure twice, starting the servers in one order and then in the reverse one.
 
@@ -79,7 +83,17 @@ def _in_both_orders(
     """
     halves = []
     for half, names in enumerate((list(kinds), list(kinds)[::-1])):
-        servers = {name: Server(f"{name}-{half}", kinds[name], database, workdir, WORKERS) for name in names}
+        servers = {
+            name: Server(
+                f"{name}-{half}",
+                kinds[name],
+                database,
+                workdir,
+                WORKERS,
+                env if kinds[name] == "sso" else None,
+            )
+            for name in names
+        }
         try:
             for server in servers.values():
                 server.start()
@@ -91,6 +105,37 @@ def _in_both_orders(
 
 
 def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, object]) -> list[Figure]:
+    from oidc_support import CLIENT_ID, CLIENT_SECRET, running_provider
+
+    oidc_server = Server("sso-oidc", "sso", database, workdir, WORKERS)
+    with running_provider(
+        workdir / "oidc-provider", redirect_uris=[f"http://127.0.0.1:{oidc_server.port}/sso/oidc/callback/"]
+    ) as provider:
+        oidc_env = {
+            "SSO_OIDC_ISSUER": provider.issuer,
+            "SSO_OIDC_CLIENT_ID": CLIENT_ID,
+            "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "REQUESTS_CA_BUNDLE": str(provider.ca_file),
+        }
+        figures = _steady_and_api_figures(plan, database, workdir, oidc_env)
+        oidc_server.env = {**oidc_env, "SSO_CREATE_USERS": "true"}
+        try:
+            oidc_server.start()
+            say(f"OpenID Connect: {plan.first} callbacks against {plan.first} password logins")
+            figures += scenarios.oidc_callback(oidc_server, provider, plan.first)
+        finally:
+            oidc_server.stop()
+    notes["servers"] = (
+        f"docker/serve.py (gunicorn, preloaded), {WORKERS} gthread workers of 4 threads each, SQLite; "
+        "SSO_RATE_LIMIT lifted to 100000/s so issuance is measured, not throttled; OpenID Connect "
+        "configured on every SSO server (oidc-provider from npm on this machine, over HTTPS)"
+    )
+    return figures
+
+
+def _steady_and_api_figures(
+    plan: Plan, database: Path, workdir: Path, oidc_env: dict[str, str]
+) -> list[Figure]:
     half = max(1, plan.steady // 2)
     say(f"steady state: {plan.steady} requests per endpoint per server, interleaved, both start orders")
 
@@ -98,7 +143,7 @@ def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, ob
         figures = scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup)
         return [*figures, scenarios.memory(servers["sso"], servers["vanilla"])]
 
-    figures = _in_both_orders({"sso": "sso", "vanilla": "vanilla"}, database, workdir, steady)
+    figures = _in_both_orders({"sso": "sso", "vanilla": "vanilla"}, database, workdir, steady, oidc_env)
     say("steady state: the same measurement with vanilla on both sides (A/A check)")
     check = _in_both_orders(
         {"sso": "vanilla", "vanilla": "vanilla"},
@@ -110,7 +155,7 @@ def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, ob
         figure.key, figure.title = f"aa_{figure.key}", f"A/A, vanilla against vanilla: {figure.title}"
         figure.subject_label = figure.baseline_label = "vanilla Label Studio"
     figures += check
-    sso = Server("sso-api", "sso", database, workdir, WORKERS)
+    sso = Server("sso-api", "sso", database, workdir, WORKERS, oidc_env)
     try:
         sso.start()
         say(f"token issuance: {plan.issuance} at 1 client, {plan.rounds} rounds at {plan.clients} clients")
@@ -119,10 +164,6 @@ def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, ob
         figures += scenarios.first_request(sso, plan.first)
     finally:
         sso.stop()
-    notes["servers"] = (
-        f"docker/serve.py (gunicorn, preloaded), {WORKERS} gthread workers of 4 threads each, SQLite; "
-        "SSO_RATE_LIMIT lifted to 100000/s so issuance is measured, not throttled"
-    )
     return figures
 
 

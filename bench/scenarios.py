@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 
 from .measure import Reply, Summary, concurrently, expect, request, rotated
 from .servers import MEMBER, OWNER, OWNER_TOKEN, REDEEMED_TABLE, REPO, Server, _environment
@@ -346,3 +347,44 @@ def memory(sso: Server, vanilla: Server) -> Figure:
         5.0,
         goal_kind="delta",
     )
+
+
+def oidc_callback(sso: Server, provider: Any, count: int) -> list[Figure]:
+    """The OpenID Connect callback (code exchange, ID token with cached keys, userinfo, login)
+    against Label Studio's own password login POST, on the same server, interleaved.
+
+    The sign-in at the provider between the button and the callback is the provider's time,
+    not Label Studio's: it happens untimed, as does fetching the login form's CSRF cookie.
+    """
+    from oidc_support import callback_path
+
+    at_the_provider = provider.http()
+
+    def callback() -> float:
+        start = expect(request(sso.port, "GET", "/sso/oidc/login/?next=/projects/"), 302, "OIDC start")
+        returned = provider.sign_in(start.headers["Location"], "erin", browser=at_the_provider)
+        cookie = {"Cookie": f"sessionid={_cookies(start)['sessionid']}"}
+        reply = expect(request(sso.port, "GET", callback_path(returned), cookie), 302, "OIDC callback")
+        if reply.headers["Location"] != "/projects/":
+            raise RuntimeError(f"the OIDC callback refused the sign-in: {reply.headers['Location']}")
+        return reply.seconds * MILLISECONDS
+
+    def password() -> float:
+        page = expect(request(sso.port, "GET", "/user/login/"), 200, "login page")
+        csrf = _cookies(page)["csrftoken"]
+        form = f"email={MEMBER[0]}&password={MEMBER[1]}&csrfmiddlewaretoken={csrf}".encode()
+        headers = {
+            "Cookie": f"csrftoken={csrf}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"http://127.0.0.1:{sso.port}/user/login/",
+        }
+        reply = request(sso.port, "POST", "/user/login/", headers, form)
+        return expect(reply, 302, "password login").seconds * MILLISECONDS
+
+    for _ in range(max(3, count // 10)):
+        callback(), password()
+    subject, baseline = rotated(count, callback, password)
+    return [
+        Figure("oidc_callback", "OpenID Connect callback (keys cached)", "ms", "GET /sso/oidc/callback/",
+               "POST /user/login/ (password)", subject, baseline, 1.5),
+    ]  # fmt: skip

@@ -95,9 +95,18 @@ def _environment(kind: str, data_dir: Path, **extra: str) -> dict[str, str]:
 class Server:
     """One gunicorn master with its workers, on its own copy of the database."""
 
-    def __init__(self, name: str, kind: str, database: Path, workdir: Path, workers: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        database: Path,
+        workdir: Path,
+        workers: int,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.kind = kind
+        self.env = dict(env or {})
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir))
         shutil.copyfile(database, self.data_dir / "label_studio.sqlite3")
         self.database = self.data_dir / "label_studio.sqlite3"
@@ -117,6 +126,7 @@ class Server:
             # Label Studio's own settings import ``core`` from its package directory, which
             # its ``label-studio`` command puts on the path; the overlay does that itself.
             PYTHONPATH=str(label_studio_directory()),
+            **self.env,
         )
         self.process = subprocess.Popen(
             command, env=env, cwd=REPO, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,

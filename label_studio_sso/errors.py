@@ -73,12 +73,16 @@ class TokenRejected(Exception):
         super().__init__(reason)
 
 
-class UserRefused(Exception):
-    """No single user may be given what was asked for; ``reason`` is a Reason value."""
+class Refused(Exception):
+    """Something a way in was given is refused; ``reason`` is a Reason value."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class UserRefused(Refused):
+    """No single user may be given what was asked for."""
 
 
 @dataclass(frozen=True)

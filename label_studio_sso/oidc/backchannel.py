@@ -27,7 +27,7 @@ from joserfc.jwk import KeySet
 
 from .. import audit
 from ..conf import sso_settings
-from ..errors import ApiError, ErrorCode, Reason, oauth_error_response
+from ..errors import ApiError, ErrorCode, Reason, Refused, oauth_error_response
 from ..models import OidcSession
 from ..sessions import end_every_session
 from ..single_use import spend_once
@@ -39,12 +39,8 @@ MAX_LOGOUT_TOKEN_LENGTH = 8192
 MAX_RECORD_SECONDS = 86400  # a jti is remembered at most this long past now
 
 
-class LogoutTokenRefused(Exception):
+class LogoutTokenRefused(Refused):
     """The logout token is not one we accept; ``reason`` is a Reason value."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 @csrf_exempt  # the provider's server calls this; the logout token is the credential

@@ -27,7 +27,7 @@ from joserfc import errors as jose_errors
 
 from .. import audit
 from ..conf import sso_settings
-from ..errors import Reason, UserRefused
+from ..errors import Reason, Refused, UserRefused
 from ..models import OidcSession
 from ..origins import public_origin
 from ..provisioning import apply_identity, check_required_groups, find_or_create_user
@@ -41,12 +41,8 @@ _STATE_PREFIX = "_state_sso_oidc_"  # how Authlib's Django integration names its
 _PROTOCOL_FAILURES = (requests.RequestException, ProviderUnavailable, ValueError, KeyError, TypeError)
 
 
-class LoginRefused(Exception):
+class LoginRefused(Refused):
     """The sign-in did not end in a login; ``reason`` is a Reason value."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..accounts import SURROUNDING_SPACE
 from ..conf import MAX_GROUP_NAME, sso_settings
-from ..errors import Reason
+from ..errors import Reason, Refused
 from ..provisioning import MAX_NAME_LENGTH, Identity
 
 MAX_GROUPS = 1000  # Entra ID sends up to 200 before switching to an overage claim
@@ -21,12 +21,8 @@ MAX_EMAIL_LENGTH = 254
 IDENTITY_CLAIMS = ("email", "email_verified", "given_name", "family_name")
 
 
-class ClaimsRefused(Exception):
+class ClaimsRefused(Refused):
     """The claims do not make an identity we accept; ``reason`` is a Reason value."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 def needs_userinfo(claims: Mapping[str, Any]) -> bool:

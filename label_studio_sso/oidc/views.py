@@ -7,6 +7,9 @@ sentence for it; the audit log has the reason) and leaves nothing written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
@@ -23,12 +26,23 @@ SESSION_ID_TOKEN_KEY = "sso_oidc_id_token"
 ERROR_PARAM = "sso_error"
 
 
+def _oidc_page(view: Callable[[HttpRequest], HttpResponseBase]) -> Callable[[HttpRequest], HttpResponseBase]:
+    """404 unless SSO_OIDC_ISSUER is set; 405 unless GET or HEAD."""
+
+    @wraps(view)
+    def page(request: HttpRequest) -> HttpResponseBase:
+        if not is_enabled():
+            raise Http404
+        if request.method not in ("GET", "HEAD"):
+            return method_not_allowed("GET", "HEAD")
+        return view(request)
+
+    return page
+
+
+@_oidc_page
 def login_view(request: HttpRequest) -> HttpResponseBase:
     """Send the browser to the provider; ``next`` is where it lands afterwards."""
-    if not is_enabled():
-        raise Http404
-    if request.method not in ("GET", "HEAD"):
-        return method_not_allowed("GET", "HEAD")
     next_path = landing_path(request)
     try:
         return mark_token_response(start(request, next_path))
@@ -36,12 +50,9 @@ def login_view(request: HttpRequest) -> HttpResponseBase:
         return _refused(next_path, Reason.PROVIDER_UNAVAILABLE)
 
 
+@_oidc_page
 def callback_view(request: HttpRequest) -> HttpResponseBase:
     """Finish the sign-in the provider sent the browser back from, and log the user in."""
-    if not is_enabled():
-        raise Http404
-    if request.method not in ("GET", "HEAD"):
-        return method_not_allowed("GET", "HEAD")
     next_path = pending_next(request)
     if not is_safe_relative_path(next_path):
         next_path = "/"

@@ -28,6 +28,7 @@ EXPECTED_FIGURES = {
     "redemption_growth_expired",
     "image_size",
     "start_to_healthy",
+    "oidc_callback",
 }
 
 

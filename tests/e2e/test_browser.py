@@ -239,26 +239,36 @@ def admin_api(server: LabelStudio, method: str, path: str, **kwargs: Any) -> Any
     return response.json()
 
 
-def test_a_portal_user_unknown_to_label_studio_lands_created_and_annotates(page: Any, demo: Any) -> None:
-    server, portal = demo
+def demo_task(server: LabelStudio, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo project, given a labeling config and a new task with ``text``: (project, task)."""
     projects = admin_api(server, "GET", "/api/projects/?page_size=100")["results"]
     project = next(item for item in projects if item["title"] == "Demo project")
     admin_api(server, "PATCH", f"/api/projects/{project['id']}/", json={"label_config": LABEL_CONFIG})
-    admin_api(server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": "A fine day."}])
-    task = admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
+    admin_api(server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": text}])
+    return project, admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
+
+
+def submit_positive(frame: Any, server: LabelStudio, task_id: int) -> list[dict[str, Any]]:
+    """Label the open task Positive, submit, and wait until Label Studio has the annotation."""
+    frame.get_by_text(re.compile(r"^Positive")).first.click(timeout=60000)
+    frame.get_by_role("button", name="Submit").click()
+    deadline = time.monotonic() + 30
+    while not (annotations := admin_api(server, "GET", f"/api/tasks/{task_id}/annotations/")):
+        assert time.monotonic() < deadline, "the annotation never arrived"
+        time.sleep(0.5)
+    return annotations
+
+
+def test_a_portal_user_unknown_to_label_studio_lands_created_and_annotates(page: Any, demo: Any) -> None:
+    server, portal = demo
+    project, task = demo_task(server, "A fine day.")
 
     frame = signed_in_frame(page, portal, "Dana")
     me = whoami(frame)
     assert (me["email"], me["first_name"]) == ("dana@example.com", "Dana")
 
     frame.goto(re.sub(r"/projects/.*", f"/projects/{project['id']}/data?task={task['id']}", frame.url))
-    frame.get_by_text(re.compile(r"^Positive")).first.click(timeout=60000)
-    frame.get_by_role("button", name="Submit").click()
-
-    deadline = time.monotonic() + 30
-    while not (annotations := admin_api(server, "GET", f"/api/tasks/{task['id']}/annotations/")):
-        assert time.monotonic() < deadline, "the annotation never arrived"
-        time.sleep(0.5)
+    annotations = submit_positive(frame, server, task["id"])
     assert annotations[0]["completed_by"] == me["id"]
     assert annotations[0]["result"][0]["value"]["choices"] == ["Positive"]
 

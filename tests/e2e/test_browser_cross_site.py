@@ -8,8 +8,6 @@ check (DESIGN 4a) must refuse it, while Label Studio's own UI in the iframe stil
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
 import time
@@ -19,11 +17,8 @@ from typing import Any
 
 import pytest
 import requests
+from certificates import make_certificates
 from conftest import BROWSER_ARGS, SHOTS
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from e2e_support import (
     ADMIN_TOKEN,
     CHROMIUM,
@@ -37,54 +32,20 @@ from e2e_support import (
 pytestmark = pytest.mark.e2e
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for ls.example.test and 127.0.0.1, readable by the container's user."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ls.example.test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("ls.example.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    for path in (directory, cert_path, key_path):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def cross_site(
     start_label_studio: Any, sso_image: str, tmp_path_factory: Any
 ) -> Iterator[tuple[LabelStudio, Portal]]:
     certificates = tmp_path_factory.mktemp("tls")
-    self_signed_certificate(certificates)
+    made = make_certificates(certificates, ("ls.example.test", "127.0.0.1"))
     ls_port, portal_port = free_port(), free_port()
     public = f"https://ls.example.test:{ls_port}"
     server = start_label_studio(
         {
             "LSSO_DEMO_DATA": "true",
             "LABEL_STUDIO_HOST": public,
-            "TLS_CERT_FILE": "/tls/cert.pem",
-            "TLS_KEY_FILE": "/tls/key.pem",
+            "TLS_CERT_FILE": f"/tls/{made.cert_file.name}",
+            "TLS_KEY_FILE": f"/tls/{made.key_file.name}",
             "SESSION_COOKIE_SAMESITE": "None",
             "SESSION_COOKIE_SECURE": "1",
             "CSRF_COOKIE_SAMESITE": "None",

@@ -10,7 +10,6 @@ reaches the container), and Label Studio's logout continues at the provider.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from e2e_support import LabelStudio, free_port
 from oidc_support import CLIENT_ID, CLIENT_SECRET, PASSWORD, Provider, running_provider
-from test_browser import LABEL_CONFIG, admin_api
+from test_browser import demo_task, submit_positive
 
 pytestmark = pytest.mark.e2e
 
@@ -39,8 +38,6 @@ def idp_and_label_studio(
         post_logout_redirect_uris=[f"{public}/user/login/"],
         backchannel_logout_uri=f"http://127.0.0.1:{port}/sso/oidc/backchannel-logout/",
     ) as provider:
-        os.chmod(directory, 0o755)
-        os.chmod(provider.ca_file, 0o644)
         server = start_label_studio(
             {
                 "LSSO_DEMO_DATA": "true",
@@ -71,13 +68,7 @@ def sign_in_at_the_provider(page: Any, login: str) -> None:
 
 def test_a_new_user_signs_in_with_the_button_and_annotates(page: Any, idp_and_label_studio: Any) -> None:
     provider, server, public = idp_and_label_studio
-    projects = admin_api(server, "GET", "/api/projects/?page_size=100")["results"]
-    project = next(item for item in projects if item["title"] == "Demo project")
-    admin_api(server, "PATCH", f"/api/projects/{project['id']}/", json={"label_config": LABEL_CONFIG})
-    admin_api(
-        server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": "Signed in with OIDC."}]
-    )
-    task = admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
+    project, task = demo_task(server, "Signed in with OpenID Connect.")
 
     page.goto(f"{public}/user/login/?next=/projects/{project['id']}/data?task={task['id']}")
     page.get_by_role("link", name="Sign in with Example IdP").click()
@@ -87,12 +78,7 @@ def test_a_new_user_signs_in_with_the_button_and_annotates(page: Any, idp_and_la
 
     me = whoami(page)
     assert (me["email"], me["first_name"], me["last_name"]) == ("erin@example.com", "Erin", "Example")
-    page.get_by_text(re.compile(r"^Positive")).first.click(timeout=60000)
-    page.get_by_role("button", name="Submit").click()
-    deadline = time.monotonic() + 30
-    while not (annotations := admin_api(server, "GET", f"/api/tasks/{task['id']}/annotations/")):
-        assert time.monotonic() < deadline, "the annotation never arrived"
-        time.sleep(0.5)
+    annotations = submit_positive(page, server, task["id"])
     assert annotations[0]["completed_by"] == me["id"]
 
 
