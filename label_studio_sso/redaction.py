@@ -1,4 +1,4 @@
-"""A logging filter that removes login tokens from log lines written by others.
+"""A logging filter that removes login tokens (and OpenID codes) from log lines written by others.
 
 Our own code never logs a token. This filter is defence in depth for lines other
 code writes: Django's development server logs full request lines, query strings
@@ -12,7 +12,10 @@ import re
 
 REDACTED = "[redacted]"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_TOKEN_PARAM = re.compile(r"([?&;](?:token|ls_auth_token)=)[^&\s\"']+", re.IGNORECASE)
+# Login tokens, and what an OpenID Connect callback or logout carries in a URL.
+_TOKEN_PARAM = re.compile(
+    r"([?&;](?:token|ls_auth_token|code|state|id_token_hint|logout_token)=)[^&\s\"']+", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import jwt
 import pytest
 from django.contrib.auth import authenticate
 from django.test import Client
@@ -118,6 +119,54 @@ def test_redact_removes_jwts_and_token_parameters() -> None:
     assert "abc.def.ghi" not in cleaned
     assert "eyJzdWIiOi" not in cleaned
     assert cleaned.startswith(f'"GET /projects/?tab=1&token={REDACTED} HTTP/1.1" 302 ')
+    callback = '"GET /sso/oidc/callback/?code=c0d3-value&state=st4te-value&iss=x HTTP/1.1" 302'
+    assert redact(callback) == f'"GET /sso/oidc/callback/?code={REDACTED}&state={REDACTED}&iss=x HTTP/1.1" 302'
+
+
+def test_an_openid_sign_in_and_both_logouts_log_no_secret(
+    oidc: Any, settings: Any, caplog: Any, capfd: Any
+) -> None:
+    from oidc_support import CLIENT_SECRET, authorization_parameters, begin_sign_in, callback_path
+
+    from label_studio_sso.oidc.views import SESSION_ID_TOKEN_KEY
+
+    settings.SSO_CREATE_USERS = True
+    caplog.set_level(logging.DEBUG)
+    browser = Client()
+    authorization_url = begin_sign_in(browser)
+    verifier = next(
+        value["data"]["code_verifier"] for key, value in browser.session.items() if key.startswith("_state_")
+    )
+    callback = oidc.sign_in(authorization_url, "erin")
+    assert browser.get(callback_path(callback))["Location"] == "/projects/"
+    id_token = browser.session[SESSION_ID_TOKEN_KEY]
+    sid = jwt.decode(id_token, options={"verify_signature": False})["sid"]
+    browser.get(callback_path(callback))  # replayed: refused
+    logout_token = oidc.key.sign(oidc.logout_token(sub="erin", sid=sid))
+    assert Client().post("/sso/oidc/backchannel-logout/", {"logout_token": logout_token}).status_code == 200
+    Client().post("/sso/oidc/backchannel-logout/", {"logout_token": logout_token})  # replayed: refused
+    browser.get("/logout")
+
+    own_browsing = ("/auth?", "/interaction/", "/session/end")  # this test at the provider, not the server
+    captured = "\n".join(
+        line
+        for line in (caplog.text + "".join(capfd.readouterr())).splitlines()
+        if not any(mark in line for mark in own_browsing)
+    )
+    parameters = authorization_parameters(callback)
+    secrets = {
+        "client secret": fragments(CLIENT_SECRET),
+        "code": {parameters["code"]},
+        "state": {parameters["state"]},
+        "nonce": {authorization_parameters(authorization_url)["nonce"]},
+        "PKCE verifier": fragments(verifier),
+        "ID token": jwt_fragments(id_token),
+        "logout token": jwt_fragments(logout_token),
+    }
+    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
+    assert leaks == {name: [] for name in secrets}
+    assert "sso login succeeded" in captured and "reason=state-mismatch via=oidc" in captured
+    assert "erin@example.com" not in captured
 
 
 @pytest.mark.parametrize(
