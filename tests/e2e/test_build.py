@@ -102,7 +102,7 @@ def test_the_ca_bundle_and_the_build_stay_in_the_build_stage(
                   "-name '*.crt' -o -name '*.pem' -o -name '*.whl'") == ""  # fmt: skip
     _directory, base = clone
     added = inspect(plain_image)["Size"] - inspect(base)["Size"]
-    assert added < 5_000_000
+    assert added < 8_000_000  # this package, gunicorn, Authlib and joserfc: about 5.3 MB
 
 
 def test_the_plainly_built_image_serves(plain_image: str) -> None:
