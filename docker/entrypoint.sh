@@ -50,7 +50,7 @@ read_secrets() {
 
 validate_environment() {
   python3 -m label_studio_sso.container.environment check || exit $?
-  python3 -m label_studio_sso.container.environment provider  # a warning at most
+  python3 -m label_studio_sso.container.environment provider || true  # a warning at most, never a stop
 }
 
 wait_for_database() {

@@ -173,7 +173,7 @@ def bootstrapped_database() -> Path:
 
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory: Any) -> Iterator[Any]:
-    """The provider, over HTTPS with a test CA that Label Studio's HTTP client trusts."""
+    """The provider, over HTTPS with a CA made for this run (see ``trusting_the_provider``)."""
     from oidc_support import running_provider
 
     with running_provider(
@@ -184,19 +184,25 @@ def oidc_provider(tmp_path_factory: Any) -> Iterator[Any]:
         # provider, which would call it (the end-to-end tests do, against a running server).
         backchannel_logout_uri="http://testserver/sso/oidc/backchannel-logout/",
     ) as provider:
-        os.environ["REQUESTS_CA_BUNDLE"] = str(provider.ca_file)
-        try:
-            yield provider
-        finally:
-            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        yield provider
 
 
 @pytest.fixture
-def oidc(oidc_provider: Any, settings: Any, organization_owner: Any) -> Iterator[Any]:
+def trusting_the_provider(oidc_provider: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Label Studio's HTTP client trusts the provider's test CA, for this test only: left set,
+    it would break every later HTTPS call of the run (pip building the image, for one)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(oidc_provider.ca_file))
+    return oidc_provider
+
+
+@pytest.fixture
+def oidc(trusting_the_provider: Any, settings: Any, organization_owner: Any) -> Iterator[Any]:
     """Label Studio configured for the provider, with fresh discovery and keys; an organization exists."""
     from oidc_support import CLIENT_ID, CLIENT_SECRET
 
     from label_studio_sso.oidc.provider import forget_clients
+
+    oidc_provider = trusting_the_provider
 
     settings.SSO_OIDC_ISSUER = oidc_provider.issuer
     settings.SSO_OIDC_CLIENT_ID = CLIENT_ID

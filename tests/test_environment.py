@@ -171,7 +171,8 @@ def test_the_entrypoint_runs_the_check_as_a_module() -> None:
     assert refused.stderr.count("\n") == 1
 
 
-def test_the_provider_line_says_whether_the_issuer_answers(oidc_provider: Any, capsys: Any) -> None:
+def test_the_provider_line_says_whether_the_issuer_answers(trusting_the_provider: Any, capsys: Any) -> None:
+    oidc_provider = trusting_the_provider
     from oidc_support import CLIENT_ID, CLIENT_SECRET
 
     configured = {"SSO_OIDC_CLIENT_ID": CLIENT_ID, "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET}

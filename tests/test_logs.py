@@ -120,7 +120,8 @@ def test_redact_removes_jwts_and_token_parameters() -> None:
     assert "eyJzdWIiOi" not in cleaned
     assert cleaned.startswith(f'"GET /projects/?tab=1&token={REDACTED} HTTP/1.1" 302 ')
     callback = '"GET /sso/oidc/callback/?code=c0d3-value&state=st4te-value&iss=x HTTP/1.1" 302'
-    assert redact(callback) == f'"GET /sso/oidc/callback/?code={REDACTED}&state={REDACTED}&iss=x HTTP/1.1" 302'
+    expected = f'"GET /sso/oidc/callback/?code={REDACTED}&state={REDACTED}&iss=x HTTP/1.1" 302'
+    assert redact(callback) == expected
 
 
 def test_an_openid_sign_in_and_both_logouts_log_no_secret(

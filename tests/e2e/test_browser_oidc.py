@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import LabelStudio, free_port
+import requests
+from e2e_support import ADMIN_EMAIL, ADMIN_PASSWORD, LabelStudio, free_port, whoami
 from oidc_support import CLIENT_ID, CLIENT_SECRET, PASSWORD, Provider, running_provider
 from test_browser import demo_task, submit_positive
 
@@ -56,7 +57,7 @@ def idp_and_label_studio(
         yield provider, server, public
 
 
-def whoami(page: Any) -> Any:
+def page_whoami(page: Any) -> Any:
     return page.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")
 
 
@@ -76,7 +77,7 @@ def test_a_new_user_signs_in_with_the_button_and_annotates(page: Any, idp_and_la
     sign_in_at_the_provider(page, "erin")
     page.wait_for_url(re.compile(re.escape(public) + rf"/projects/{project['id']}/data"), timeout=60000)
 
-    me = whoami(page)
+    me = page_whoami(page)
     assert (me["email"], me["first_name"], me["last_name"]) == ("erin@example.com", "Erin", "Example")
     annotations = submit_positive(page, server, task["id"])
     assert annotations[0]["completed_by"] == me["id"]
@@ -87,7 +88,7 @@ def test_signing_out_at_the_provider_ends_the_label_studio_tab(page: Any, idp_an
     page.goto(f"{public}/sso/oidc/login/?next=/projects/")
     sign_in_at_the_provider(page, "alice")
     page.wait_for_url(re.compile(re.escape(public) + "/projects/"), timeout=60000)
-    assert whoami(page)["email"] == "alice@example.com"
+    assert page_whoami(page)["email"] == "alice@example.com"
 
     provider_tab = page.context.new_page()
     provider_tab.goto(f"{provider.issuer}/session/end")
@@ -95,7 +96,7 @@ def test_signing_out_at_the_provider_ends_the_label_studio_tab(page: Any, idp_an
     provider_tab.wait_for_load_state()
 
     deadline = time.monotonic() + 30
-    while whoami(page) is not None:  # the provider's back-channel call reached the container
+    while page_whoami(page) is not None:  # the provider's back-channel call reached the container
         assert time.monotonic() < deadline, f"the Label Studio tab stayed signed in: {provider.log()[-2000:]}"
         time.sleep(0.5)
     page.reload()
@@ -114,6 +115,32 @@ def test_label_studios_logout_continues_at_the_provider(page: Any, idp_and_label
     page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url(re.compile(re.escape(public) + "/user/login/"), timeout=60000)
 
-    assert whoami(page) is None
+    assert page_whoami(page) is None
     page.goto(f"{public}/sso/oidc/login/?next=/projects/")
     page.wait_for_url(re.compile(re.escape(provider.issuer) + "/interaction/"))  # signed out there too
+
+
+def test_the_image_starts_with_the_provider_down_and_passwords_still_work(start_label_studio: Any) -> None:
+    """No browser needed: the start, the button's answer and a password login, over HTTP."""
+    down = f"https://localhost:{free_port()}"  # nothing listens there
+    server = start_label_studio(
+        {"SSO_OIDC_ISSUER": down, "SSO_OIDC_CLIENT_ID": CLIENT_ID, "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET}
+    )
+    assert f"warning: the OpenID provider {down} cannot be reached now" in server.logs()
+
+    browser = requests.Session()
+    button = browser.get(f"{server.url}/sso/oidc/login/?next=/projects/", allow_redirects=False, timeout=30)
+    assert button.status_code == 302 and "sso_error=provider-unavailable" in button.headers["Location"]
+    page = browser.get(server.url + button.headers["Location"], timeout=30)
+    assert page.status_code == 200 and "cannot be reached right now" in page.text
+    browser.post(
+        f"{server.url}/user/login/",
+        data={
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+        },
+        headers={"Referer": f"{server.url}/user/login/"},
+        timeout=30,
+    )
+    assert whoami(server, browser) == ADMIN_EMAIL
