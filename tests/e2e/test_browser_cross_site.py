@@ -65,7 +65,7 @@ def cross_site(
         portal_port,
         host="portal.othersite.test",
         PORTAL_COOKIE_DOMAIN="",
-        LABEL_STUDIO_CA_FILE="/tls/cert.pem",
+        LABEL_STUDIO_CA_FILE=f"/tls/{made.ca_file.name}",  # the portal trusts the CA that signed it
     )
     portal.container.with_volume_mapping(str(certificates), "/tls", "ro")
     portal.start()
