@@ -306,3 +306,23 @@ def test_a_discovery_document_naming_another_issuer_is_refused(oidc: Any, settin
     response = Client().get("/sso/oidc/login/")
 
     assert authorization_parameters(response["Location"])["sso_error"] == "provider-unavailable"
+
+
+def test_the_provider_down_at_the_hourly_reread_keeps_the_last_document_and_asks_once_a_minute(
+    oidc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sso_support import free_port
+
+    from label_studio_sso.oidc.provider import DISCOVERY_LIFETIME_SECONDS, provider_client
+
+    begin_sign_in(Client())  # the discovery document, read
+    client = provider_client()
+    client._server_metadata_url = f"https://localhost:{free_port()}/.well-known/openid-configuration"
+    client.server_metadata["_loaded_at"] -= DISCOVERY_LIFETIME_SECONDS + 1  # an hour on, the provider down
+    asked = []
+    session = client._get_session
+    monkeypatch.setattr(client, "_get_session", lambda: asked.append(1) or session())
+
+    for _ in range(3):
+        assert begin_sign_in(Client()).startswith(oidc.discovery()["authorization_endpoint"])
+    assert len(asked) == 1  # the failed re-read is not repeated by every request that follows

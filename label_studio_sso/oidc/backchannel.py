@@ -23,7 +23,6 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from joserfc import errors as jose_errors
 from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from .. import audit
 from ..conf import sso_settings
@@ -31,8 +30,7 @@ from ..errors import ApiError, ErrorCode, Reason, Refused, oauth_error_response
 from ..models import OidcSession
 from ..sessions import end_every_session
 from ..single_use import spend_once
-from .flow import jose_refusal_reason
-from .provider import ProviderUnavailable, is_enabled, provider_client
+from .provider import ProviderUnavailable, is_enabled, jose_refusal_reason, provider_client
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 MAX_LOGOUT_TOKEN_LENGTH = 8192
@@ -78,14 +76,7 @@ def verified_logout_claims(raw: str) -> dict[str, Any]:
         raise LogoutTokenRefused(Reason.MISSING if not raw else Reason.TOO_LARGE)
     client = provider_client()
     try:
-        metadata = client.load_server_metadata()
-        algorithms = metadata["id_token_signing_alg_values_supported"]
-        try:
-            token = jwt.decode(raw, KeySet.import_key_set(client.fetch_jwk_set()), algorithms=algorithms)
-        except jose_errors.InvalidKeyIdError:
-            token = jwt.decode(
-                raw, KeySet.import_key_set(client.fetch_jwk_set(force=True)), algorithms=algorithms
-            )
+        token = client.decode_signed(raw)
         jwt.JWTClaimsRegistry(
             leeway=sso_settings.SSO_CLOCK_SKEW,
             iss={"essential": True, "value": client.issuer},

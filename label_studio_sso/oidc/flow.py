@@ -33,7 +33,7 @@ from ..origins import public_origin
 from ..provisioning import apply_identity, check_required_groups, find_or_create_user
 from ..single_use import spend_once
 from .identity import ClaimsRefused, identity_from_claims, needs_userinfo
-from .provider import STATE_LIFETIME_SECONDS, ProviderUnavailable, provider_client
+from .provider import STATE_LIFETIME_SECONDS, ProviderUnavailable, jose_refusal_reason, provider_client
 
 VIA = "oidc"
 MAX_PENDING_SIGN_INS = 5  # sign-ins started in one browser and not finished yet
@@ -168,35 +168,6 @@ def _with_userinfo(client: Any, token: dict[str, Any], claims: dict[str, Any]) -
     return {**extra, **claims}
 
 
-def jose_refusal_reason(error: Exception) -> str:
-    """The refusal reason for a failed ID token check."""
-    if isinstance(error, jose_errors.ExpiredTokenError):
-        return Reason.EXPIRED
-    if isinstance(error, jose_errors.MissingClaimError):
-        return Reason.NONCE_MISMATCH if error.claim == "nonce" else Reason.MISSING_CLAIM
-    if isinstance(error, jose_errors.InvalidClaimError):
-        return {
-            "iss": Reason.WRONG_ISSUER,
-            "aud": Reason.WRONG_AUDIENCE,
-            "azp": Reason.WRONG_AUDIENCE,
-            "nonce": Reason.NONCE_MISMATCH,
-            "nbf": Reason.NOT_YET_VALID,
-            "iat": Reason.NOT_YET_VALID,
-        }.get(error.claim, Reason.INVALID_CLAIM)
-    if isinstance(error, jose_errors.InvalidKeyIdError | jose_errors.MissingKeyError):
-        return Reason.UNKNOWN_KEY
-    if isinstance(
-        error,
-        jose_errors.UnsupportedAlgorithmError
-        | jose_errors.MissingAlgorithmError
-        | jose_errors.KeyParameterError,
-    ):
-        return Reason.ALGORITHM
-    if isinstance(error, jose_errors.BadSignatureError):
-        return Reason.BAD_SIGNATURE
-    return Reason.MALFORMED
-
-
 def _remember_provider_session(claims: dict[str, Any], user: Any) -> None:
     """A row the provider's back-channel logout can find by ``sid`` or ``sub``; old rows go."""
     subject, sid = claims.get("sub"), claims.get("sid")
@@ -208,6 +179,6 @@ def _remember_provider_session(claims: dict[str, Any], user: Any) -> None:
     OidcSession.objects.create(
         issuer=sso_settings.SSO_OIDC_ISSUER, subject=subject, sid=sid, user=user, created_at=now
     )
-    oldest = now - timedelta(seconds=getattr(settings, "SESSION_COOKIE_AGE", 1209600))
+    oldest = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
     stale = OidcSession.objects.filter(created_at__lt=oldest).order_by().values("pk")[:10]
     OidcSession.objects.filter(pk__in=stale).delete()

@@ -23,8 +23,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
+from joserfc import errors as jose_errors
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from ..conf import sso_settings
+from ..errors import Reason
 
 logger = logging.getLogger(__name__)
 # Authlib logs the PKCE code verifier at DEBUG; nothing of a login may reach a log line.
@@ -34,6 +38,7 @@ CLIENT_NAME = "sso_oidc"
 TIMEOUT_SECONDS = 5
 STATE_LIFETIME_SECONDS = 600  # from the button to the callback: ten minutes to sign in
 DISCOVERY_LIFETIME_SECONDS = 3600
+RETRY_SECONDS = 60  # after a failed re-read of the discovery document
 ASYMMETRIC_ALGORITHMS = (
     "RS256",
     "RS384",
@@ -87,8 +92,11 @@ class ProviderClient(DjangoOAuth2App):
                 _check_discovery(self.issuer, metadata)
             except Exception:
                 self.server_metadata.clear()
-                if "_loaded_at" in previous:  # keep the last good document while the provider is down
-                    self.server_metadata.update(previous)
+                if "_loaded_at" in previous:  # keep the last good document while the provider is down,
+                    self.server_metadata.update(previous)  # and ask again in a minute, not on every request
+                    self.server_metadata["_loaded_at"] = (
+                        time.time() - DISCOVERY_LIFETIME_SECONDS + RETRY_SECONDS
+                    )
                     return self.server_metadata
                 raise
             offered = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
@@ -118,6 +126,46 @@ class ProviderClient(DjangoOAuth2App):
                 self.server_metadata.pop("jwks", None)
                 raise ProviderUnavailable("the provider's JWKS is not a key set")
             return keys
+
+    def decode_signed(self, raw: str) -> Any:
+        """A JWT from the provider (a logout token), its signature verified with the provider's
+        keys under the same pinned algorithms as ID tokens; one refetch for an unknown ``kid``."""
+        algorithms = self.load_server_metadata()["id_token_signing_alg_values_supported"]
+        try:
+            return jwt.decode(raw, KeySet.import_key_set(self.fetch_jwk_set()), algorithms=algorithms)
+        except jose_errors.InvalidKeyIdError:
+            return jwt.decode(
+                raw, KeySet.import_key_set(self.fetch_jwk_set(force=True)), algorithms=algorithms
+            )
+
+
+def jose_refusal_reason(error: Exception) -> str:
+    """The refusal reason for a token from the provider that failed a check."""
+    if isinstance(error, jose_errors.ExpiredTokenError):
+        return Reason.EXPIRED
+    if isinstance(error, jose_errors.MissingClaimError):
+        return Reason.NONCE_MISMATCH if error.claim == "nonce" else Reason.MISSING_CLAIM
+    if isinstance(error, jose_errors.InvalidClaimError):
+        return {
+            "iss": Reason.WRONG_ISSUER,
+            "aud": Reason.WRONG_AUDIENCE,
+            "azp": Reason.WRONG_AUDIENCE,
+            "nonce": Reason.NONCE_MISMATCH,
+            "nbf": Reason.NOT_YET_VALID,
+            "iat": Reason.NOT_YET_VALID,
+        }.get(error.claim, Reason.INVALID_CLAIM)
+    if isinstance(error, jose_errors.InvalidKeyIdError | jose_errors.MissingKeyError):
+        return Reason.UNKNOWN_KEY
+    if isinstance(
+        error,
+        jose_errors.UnsupportedAlgorithmError
+        | jose_errors.MissingAlgorithmError
+        | jose_errors.KeyParameterError,
+    ):
+        return Reason.ALGORITHM
+    if isinstance(error, jose_errors.BadSignatureError):
+        return Reason.BAD_SIGNATURE
+    return Reason.MALFORMED
 
 
 def _check_discovery(issuer: str, metadata: Any) -> None:

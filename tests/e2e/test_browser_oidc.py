@@ -112,7 +112,8 @@ def test_label_studios_logout_continues_at_the_provider(page: Any, idp_and_label
 
     page.goto(f"{public}/logout")
     page.wait_for_url(re.compile(re.escape(provider.issuer) + "/session/end"))
-    page.get_by_role("button", name="Yes, sign me out").click()
+    if "/user/login/" not in page.url:  # the provider asks while its own session is open
+        page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url(re.compile(re.escape(public) + "/user/login/"), timeout=60000)
 
     assert page_whoami(page) is None
