@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from . import audit
-from .accounts import SURROUNDING_SPACE, find_user_by_email
+from .accounts import SURROUNDING_SPACE, find_user_by_email, refusal_reason
 from .conf import sso_settings
 from .errors import Reason, UserRefused
 
@@ -147,3 +147,22 @@ def apply_identity(user: Any, identity: Identity, *, via: str) -> list[str]:
         user.save(update_fields=list(changes))
         audit.user_updated(user_id=user.pk, fields=sorted(changes), via=via)
     return sorted(changes)
+
+
+def provision(identity: Identity, *, via: str) -> tuple[Any, bool]:
+    """(user, created) for a verified identity: the whole rule set above, in one call.
+
+    Required groups, then find or create, then — for a user who already existed — refuse a
+    deactivated or removed one (never re-activated) and refresh names and staff flag. Call
+    inside a transaction; ``via`` names the way in for the audit log.
+    """
+    check_required_groups(identity)
+    user, created = find_or_create_user(identity)
+    if created:
+        audit.user_created(user_id=user.pk, via=via)
+        return user, True
+    reason = refusal_reason(user)
+    if reason is not None:
+        raise UserRefused(reason)
+    apply_identity(user, identity, via=via)
+    return user, False

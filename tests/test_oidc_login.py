@@ -107,6 +107,23 @@ def test_an_existing_user_is_refreshed_from_the_claims_on_each_sign_in(
     assert users_named("alice@example.com") == 1
 
 
+def test_a_deactivated_user_is_refused_and_stays_as_label_studio_left_them(
+    oidc: Any, settings: Any, make_user: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.SSO_CREATE_USERS = True
+    alice = make_user("alice@example.com", active=False)
+    browser = Client()
+
+    with caplog.at_level(logging.INFO, logger="label_studio_sso.audit"):
+        result = sign_in(browser, oidc, "alice")
+
+    assert login_page_refusal(result.response) == "user-inactive"
+    assert whoami(browser) is None
+    alice.refresh_from_db()
+    assert not alice.is_active and alice.first_name == ""
+    assert "sso login succeeded" not in caplog.text
+
+
 def login_page_refusal(response: Any) -> str:
     """The reason a refused sign-in put on the login page's URL (and the sentence it shows)."""
     assert response.status_code == 302

@@ -25,12 +25,11 @@ from django.urls import reverse
 from django.utils import timezone
 from joserfc import errors as jose_errors
 
-from .. import audit
 from ..conf import sso_settings
 from ..errors import Reason, Refused, UserRefused
 from ..models import OidcSession
 from ..origins import public_origin
-from ..provisioning import apply_identity, check_required_groups, find_or_create_user
+from ..provisioning import provision
 from ..single_use import spend_once
 from .identity import ClaimsRefused, identity_from_claims, needs_userinfo
 from .provider import STATE_LIFETIME_SECONDS, ProviderUnavailable, jose_refusal_reason, provider_client
@@ -114,16 +113,11 @@ def finish(request: HttpRequest) -> SignedIn:
     claims, id_token = _verified_claims(request)
     try:
         identity = identity_from_claims(claims)
-        check_required_groups(identity)
         with transaction.atomic():
-            user, created = find_or_create_user(identity)
-            if not created:
-                apply_identity(user, identity, via=VIA)
+            user, created = provision(identity, via=VIA)
             _remember_provider_session(claims, user)
     except (ClaimsRefused, UserRefused) as refused:
         raise LoginRefused(refused.reason) from None
-    if created:
-        audit.user_created(user_id=user.pk, via=VIA)
     return SignedIn(user, created, id_token)
 
 
