@@ -62,14 +62,18 @@ class TokenRejected(Exception):
     """A login token was refused; ``reason`` is one of Reason's values.
 
     ``authentic`` says the token's signature verified: it was issued for this Label
-    Studio (and ``user_id`` names its user when readable), so it was refused for its use
-    (expired, replayed, user gone), not because someone made it up.
+    Studio (and ``user_id`` or, for a portal-signed token, ``email`` names its user when
+    readable), so it was refused for its use (expired, replayed, user gone), not because
+    someone made it up.
     """
 
-    def __init__(self, reason: str, user_id: int | None = None, *, authentic: bool = False) -> None:
+    def __init__(
+        self, reason: str, user_id: int | None = None, *, authentic: bool = False, email: str | None = None
+    ) -> None:
         self.reason = reason
         self.user_id = user_id
         self.authentic = authentic
+        self.email = email
         super().__init__(reason)
 
 
@@ -119,6 +123,9 @@ class ErrorCode:
     NO_ORGANIZATION = "NO_ORGANIZATION"
     ISSUER_OUTSIDE_ORGANIZATION = "ISSUER_OUTSIDE_ORGANIZATION"
     STAFF_CHANGE_NOT_ALLOWED = "STAFF_CHANGE_NOT_ALLOWED"
+    GATEWAY_ASSERTION_INVALID = "GATEWAY_ASSERTION_INVALID"
+    GATEWAY_IDENTITY_INVALID = "GATEWAY_IDENTITY_INVALID"
+    GATEWAY_USER_REFUSED = "GATEWAY_USER_REFUSED"
 
 
 MAX_BODY_BYTES = 16 * 1024  # the token API's request body, at most
@@ -190,6 +197,13 @@ ERRORS: dict[str, ErrorKind] = {
     ErrorCode.STAFF_CHANGE_NOT_ALLOWED: ErrorKind(
         403, "These groups would change the user's staff flag (SSO_STAFF_GROUPS); only a superuser may."
     ),
+    ErrorCode.GATEWAY_ASSERTION_INVALID: ErrorKind(
+        401, "The gateway's signed identity assertion did not verify; sign in at the gateway again."
+    ),
+    ErrorCode.GATEWAY_IDENTITY_INVALID: ErrorKind(
+        400, "The gateway's identity headers are not a valid email address, name or list of groups."
+    ),
+    ErrorCode.GATEWAY_USER_REFUSED: ErrorKind(403, "The gateway's user may not use Label Studio."),
 }
 
 CODE_BY_USER_REFUSAL: dict[str, str] = {

@@ -15,10 +15,11 @@ from typing import Any
 
 import jwt
 
-from .. import strict_json
 from ..audit import fingerprint
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
+from ..provisioning import Identity
+from ..signed_tokens import AFTER_SIGNATURE, reason_for, refuse_duplicate_members
 from .keys import signing_key, verification_keys
 
 ISSUER = "label-studio-sso"
@@ -47,12 +48,17 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class LoginClaims:
-    """The verified content of a login token that the login needs."""
+    """The verified content of a login token that the login needs.
 
-    user_id: int
+    Our own tokens name the user by id and email; a portal-signed token by email alone,
+    with the rest of its ``identity`` (names, groups) for provisioning.
+    """
+
+    user_id: int | None
     email: str
     jti: str
     expires_at: datetime
+    identity: Identity | None = None
 
 
 def could_be_login_token(value: str) -> bool:
@@ -93,21 +99,25 @@ def verify_login_token(raw: Any) -> LoginClaims:
         raise TokenRejected(Reason.TOO_LARGE)
     if not _COMPACT_JWS.fullmatch(raw):
         raise TokenRejected(Reason.MALFORMED)
-    _refuse_duplicate_members(raw)
+    refuse_duplicate_members(raw)
+    if _signed_by_portal(raw):
+        from ..issuers.tokens import verify_issuer_token  # the portal's own keys (DESIGN §12)
+
+        return verify_issuer_token(raw)
     key = _key_for(raw)
     claims = _decode(raw, key)
     return _login_claims(claims)
 
 
-def _refuse_duplicate_members(raw: str) -> None:
-    """A header or payload naming a member twice is refused, whatever the signature."""
-    for segment in raw.split(".")[:2]:
-        try:
-            strict_json.loads(jwt.utils.base64url_decode(segment))
-        except strict_json.DuplicateMember as error:
-            raise TokenRejected(Reason.MALFORMED) from error
-        except (ValueError, RecursionError):
-            pass  # not JSON at all: PyJWT refuses it next, with its own reason
+def _signed_by_portal(raw: str) -> bool:
+    """A token whose header names another algorithm than ours, with portal keys configured."""
+    from ..issuers.tokens import is_enabled
+
+    try:
+        algorithm = jwt.get_unverified_header(raw).get("alg")
+    except jwt.PyJWTError:
+        return False
+    return algorithm != ALGORITHM and is_enabled()
 
 
 def _key_for(raw: str) -> bytes:
@@ -128,27 +138,6 @@ def _key_for(raw: str) -> bytes:
     return key.secret
 
 
-_REASON_BY_ERROR: tuple[tuple[type[Exception], str], ...] = (
-    (jwt.InvalidSignatureError, Reason.BAD_SIGNATURE),
-    (jwt.ExpiredSignatureError, Reason.EXPIRED),
-    (jwt.ImmatureSignatureError, Reason.NOT_YET_VALID),
-    (jwt.InvalidAudienceError, Reason.WRONG_AUDIENCE),
-    (jwt.InvalidIssuerError, Reason.WRONG_ISSUER),
-    (jwt.MissingRequiredClaimError, Reason.MISSING_CLAIM),
-    (jwt.InvalidIssuedAtError, Reason.INVALID_CLAIM),
-    (jwt.DecodeError, Reason.MALFORMED),
-)
-# PyJWT checks the signature first; these errors come after it, about an authentic token.
-_AFTER_SIGNATURE: tuple[type[Exception], ...] = (
-    jwt.ExpiredSignatureError,
-    jwt.ImmatureSignatureError,
-    jwt.InvalidAudienceError,
-    jwt.InvalidIssuerError,
-    jwt.MissingRequiredClaimError,
-    jwt.InvalidIssuedAtError,
-)
-
-
 def _decode(raw: str, secret: bytes) -> dict[str, Any]:
     user_id_claim = sso_settings.JWT_SSO_NATIVE_USER_ID_CLAIM
     try:
@@ -165,12 +154,9 @@ def _decode(raw: str, secret: bytes) -> dict[str, Any]:
             },
         )
     except jwt.PyJWTError as error:
-        authentic = isinstance(error, _AFTER_SIGNATURE)
+        authentic = isinstance(error, AFTER_SIGNATURE)
         user_id = _user_id_of_authentic(raw, secret) if authentic else None
-        for error_type, reason in _REASON_BY_ERROR:
-            if isinstance(error, error_type):
-                raise TokenRejected(reason, user_id, authentic=authentic) from error
-        raise TokenRejected(Reason.INVALID_CLAIM) from error
+        raise TokenRejected(reason_for(error), user_id, authentic=authentic) from error
     except (OverflowError, TypeError, ValueError) as error:  # e.g. "exp": Infinity or a list
         raise TokenRejected(Reason.INVALID_CLAIM) from error
 
