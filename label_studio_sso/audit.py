@@ -54,6 +54,16 @@ def provider_login_succeeded(*, user_id: int, via: str, created: bool = False) -
     )
 
 
+def gateway_headers_ignored(*, peer: str, headers: list[str]) -> None:
+    """Identity headers came from a peer that is not in SSO_TRUSTED_PROXIES (names only, never values)."""
+    audit_logger.warning(
+        "sso gateway headers ignored: peer=%s headers=%s (not in SSO_TRUSTED_PROXIES)",
+        peer,
+        ",".join(headers),
+        extra={"sso_event": "gateway_headers_ignored", "sso_peer": peer},
+    )
+
+
 def backchannel_logout_refused(*, reason: str) -> None:
     """A back-channel logout request was refused (its token did not verify, or was replayed)."""
     audit_logger.warning(

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from . import middleware as public_middleware
+from .combinations import combination_problems
 from .conf import RATE_LIMIT_CACHE, RATE_LIMIT_TABLE, invalid_settings, sso_settings
 from .portal.keys import derive_key
 from .sessions import BACKEND_PATH
@@ -209,3 +210,29 @@ def check_password_switch(app_configs: Any = None, **kwargs: Any) -> list[Error]
             id="label_studio_sso.E011",
         )
     ]
+
+
+GATEWAY_MIDDLEWARE = "label_studio_sso.middleware.TrustedGatewayMiddleware"
+
+
+@register()
+def check_combinations(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """E012-E015: gateway and portal-key settings that only work together, and the gateway's middleware."""
+    try:
+        problems = combination_problems(lambda name: getattr(sso_settings, name))
+    except ImproperlyConfigured:  # reported by E001
+        return []
+    errors = [Error(message, hint=hint, id=f"label_studio_sso.{code}") for code, message, hint in problems]
+    middleware = [_public_name(item) for item in settings.MIDDLEWARE]
+    if (_enabled("SSO_PROXY_EMAIL_HEADER") or _enabled("SSO_PROXY_JWT_HEADER")) and not _placed_after(
+        middleware, GATEWAY_MIDDLEWARE, AUTH_MIDDLEWARE
+    ):
+        errors.append(
+            Error(
+                f"A gateway header is set but {GATEWAY_MIDDLEWARE} is not in MIDDLEWARE after "
+                f"{AUTH_MIDDLEWARE}.",
+                hint=f"Add it right after {AUTH_MIDDLEWARE}.",
+                id="label_studio_sso.E015",
+            )
+        )
+    return errors

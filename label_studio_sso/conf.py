@@ -323,6 +323,65 @@ def _claim_path(value: Any) -> str:
     return text
 
 
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")  # no "_": gunicorn drops such headers
+
+
+def _header_name(value: Any) -> str:
+    """An HTTP header name (letters, digits, -); empty switches the feature off."""
+    text = _string(value)
+    if text and (not _HEADER_NAME.fullmatch(text) or text.lower() in _HEADERS_NEVER_TRUSTED):
+        raise ValueError
+    return text
+
+
+# Headers a browser or Label Studio itself sets: never an identity.
+_HEADERS_NEVER_TRUSTED = frozenset({"authorization", "cookie", "host", "origin", "referer", "content-type"})
+
+
+def _networks(value: Any) -> tuple[Any, ...]:
+    """Peer addresses as CIDR blocks (a bare address is a block of one)."""
+    import ipaddress
+
+    if isinstance(value, tuple) and all(
+        isinstance(item, ipaddress.IPv4Network | ipaddress.IPv6Network) for item in value
+    ):
+        return value
+    return tuple(ipaddress.ip_network(_string(item), strict=False) for item in _items(value, r",\s"))
+
+
+def _algorithms(value: Any) -> tuple[str, ...]:
+    """Asymmetric JWS algorithms only: a public key must never verify an HMAC."""
+    from .signed_tokens import ASYMMETRIC_ALGORITHMS
+
+    algorithms = tuple(dict.fromkeys(_string(item) for item in _items(value, r",\s")))
+    if not algorithms or any(algorithm not in ASYMMETRIC_ALGORITHMS for algorithm in algorithms):
+        raise ValueError
+    return algorithms
+
+
+def _public_keys(value: Any) -> dict[str, Any] | None:
+    """PEM public keys or a JWKS document, parsed once: a bad key stops start-up, not a login."""
+    from .key_files import parse_public_keys
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dict):
+        return value
+    return parse_public_keys(_string(value))
+
+
+def _optional_text(limit: int) -> Callable[[Any], str]:
+    """Printable text of at most ``limit`` characters, or empty."""
+
+    def parse(value: Any) -> str:
+        text = _string(value)
+        if len(text) > limit or not text.isprintable():
+            raise ValueError
+        return text
+
+    return parse
+
+
 # --- the options -----------------------------------------------------------------------
 
 
@@ -350,6 +409,12 @@ SSO_TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "te
 # The cache alias the token API's rate limit uses, and the table behind it (models.py).
 RATE_LIMIT_CACHE = "label_studio_sso"
 RATE_LIMIT_TABLE = "label_studio_sso_rate_limit"
+
+_HEADER_ALLOWED = "an HTTP header name (letters, digits, -; not Authorization, Cookie, Host...), or empty"
+_URL_ALLOWED = "an https URL (http only for localhost names), or unset"
+_ALGORITHMS_ALLOWED = (
+    "comma-separated asymmetric algorithms: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA"
+)
 
 OPTIONS: tuple[Option, ...] = (
     Option(
@@ -452,6 +517,30 @@ OPTIONS: tuple[Option, ...] = (
         "the name of the claim that lists the user's groups (no spaces, at most 200 characters)",
     ),
     Option("SSO_PASSWORD_LOGIN", True, boolean, "true or false"),
+    Option(
+        "SSO_TRUSTED_PROXIES",
+        (),
+        _networks,
+        "addresses or CIDR blocks of the gateways (e.g. 10.0.0.0/8, 172.18.0.5), separated by commas",
+    ),
+    Option("SSO_PROXY_EMAIL_HEADER", "", _header_name, _HEADER_ALLOWED),
+    Option("SSO_PROXY_NAME_HEADER", "", _header_name, _HEADER_ALLOWED),
+    Option("SSO_PROXY_GROUPS_HEADER", "", _header_name, _HEADER_ALLOWED),
+    Option("SSO_PROXY_JWT_HEADER", "", _header_name, _HEADER_ALLOWED),
+    Option("SSO_PROXY_JWKS_URL", None, _optional_issuer, _URL_ALLOWED),
+    Option("SSO_PROXY_JWT_AUDIENCE", "", _optional_text(500), "the audience the gateway signs for"),
+    Option("SSO_PROXY_JWT_ISSUER", "", _optional_text(500), "the issuer the gateway signs as"),
+    Option("SSO_PROXY_JWT_ALGORITHMS", ("RS256", "ES256", "EdDSA"), _algorithms, _ALGORITHMS_ALLOWED),
+    Option("SSO_ISSUER_JWKS_URL", None, _optional_issuer, _URL_ALLOWED),
+    Option(
+        "SSO_ISSUER_PUBLIC_KEYS",
+        None,
+        _public_keys,
+        "PEM public keys (RSA, EC P-256/P-384 or Ed25519) or a JWKS document of public keys",
+    ),
+    Option("SSO_ISSUER_ALGORITHMS", ("RS256", "ES256", "EdDSA"), _algorithms, _ALGORITHMS_ALLOWED),
+    Option("SSO_ISSUER", "", _optional_text(500), "the issuer (iss) the portal signs its tokens as"),
+    Option("SSO_ISSUER_AUDIENCE", "", _optional_text(500), "the audience (aud) the portal signs for"),
     Option(
         "SSO_JWKS_MIN_REFRESH",
         60,

@@ -9,6 +9,7 @@ from .guards.cross_origin import CrossOriginWriteMiddleware
 from .guards.ended_sessions import EndedSessionMiddleware
 from .guards.framing import FrameAncestorsMiddleware
 from .portal.middleware import JWTAutoLoginMiddleware
+from .proxy.middleware import TrustedGatewayMiddleware
 
 __all__ = [
     "CrossOriginWriteMiddleware",
@@ -16,4 +17,5 @@ __all__ = [
     "FrameAncestorsMiddleware",
     "JWTAutoLoginMiddleware",
     "TokenApiBodyLimitMiddleware",
+    "TrustedGatewayMiddleware",
 ]

@@ -34,6 +34,7 @@ MIDDLEWARE = [
     "label_studio_sso.middleware.FrameAncestorsMiddleware",
     *MIDDLEWARE[:_after_auth],  # noqa: F405
     "label_studio_sso.middleware.EndedSessionMiddleware",  # before anything asks who the user is
+    "label_studio_sso.middleware.TrustedGatewayMiddleware",  # does nothing without a gateway header set
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     *MIDDLEWARE[_after_auth:],  # noqa: F405
 ]

@@ -49,6 +49,20 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_OIDC_GROUPS_CLAIM": "groups",
         "SSO_PASSWORD_LOGIN": True,
         "SSO_JWKS_MIN_REFRESH": 60,
+        "SSO_TRUSTED_PROXIES": (),
+        "SSO_PROXY_EMAIL_HEADER": "",
+        "SSO_PROXY_NAME_HEADER": "",
+        "SSO_PROXY_GROUPS_HEADER": "",
+        "SSO_PROXY_JWT_HEADER": "",
+        "SSO_PROXY_JWKS_URL": None,
+        "SSO_PROXY_JWT_AUDIENCE": "",
+        "SSO_PROXY_JWT_ISSUER": "",
+        "SSO_PROXY_JWT_ALGORITHMS": ("RS256", "ES256", "EdDSA"),
+        "SSO_ISSUER_JWKS_URL": None,
+        "SSO_ISSUER_PUBLIC_KEYS": None,
+        "SSO_ISSUER_ALGORITHMS": ("RS256", "ES256", "EdDSA"),
+        "SSO_ISSUER": "",
+        "SSO_ISSUER_AUDIENCE": "",
     }
     for option in OPTIONS:
         assert option.clean(option.default) == option.default

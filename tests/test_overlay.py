@@ -20,6 +20,7 @@ OURS = {
     "label_studio_sso.middleware.FrameAncestorsMiddleware",
     "label_studio_sso.middleware.CrossOriginWriteMiddleware",
     "label_studio_sso.middleware.EndedSessionMiddleware",
+    "label_studio_sso.middleware.TrustedGatewayMiddleware",
     "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     "label_studio_sso.backends.JWTAuthenticationBackend",
     "label_studio_sso.password_login.PasswordLoginSwitch",
@@ -76,8 +77,9 @@ def test_our_middleware_sits_after_what_each_one_depends_on() -> None:
         "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
         "label_studio_sso.middleware.FrameAncestorsMiddleware",
     ]
-    assert middleware[auth + 1 : auth + 3] == [
+    assert middleware[auth + 1 : auth + 4] == [
         "label_studio_sso.middleware.EndedSessionMiddleware",
+        "label_studio_sso.middleware.TrustedGatewayMiddleware",
         "label_studio_sso.middleware.JWTAutoLoginMiddleware",
     ]
     assert middleware[bearer + 1] == "label_studio_sso.middleware.CrossOriginWriteMiddleware"

@@ -18,10 +18,10 @@ from label_studio_sso.portal.tokens import issue_login_token, verify_login_token
 
 def test_a_redeemed_token_is_recorded_once_and_refused_the_second_time(alice: Any) -> None:
     claims = verify_login_token(issue_login_token(alice.pk, alice.email).token)
-    redeem(claims)
+    redeem(claims, alice.pk)
 
     with pytest.raises(TokenRejected) as rejected:
-        redeem(claims)
+        redeem(claims, alice.pk)
 
     assert rejected.value.reason == Reason.REPLAYED
     record = RedeemedToken.objects.get(jti=claims.jti)
@@ -54,7 +54,7 @@ def test_redeeming_purges_a_batch_of_expired_records(alice: Any) -> None:
     _records(PURGE_BATCH + 20, expired=True)
     _records(5, expired=False)
 
-    redeem(verify_login_token(issue_login_token(alice.pk, alice.email).token))
+    redeem(verify_login_token(issue_login_token(alice.pk, alice.email).token), alice.pk)
 
     assert RedeemedToken.objects.filter(expires_at__lt=timezone.now()).count() == 20
     assert RedeemedToken.objects.filter(expires_at__gte=timezone.now()).count() == 6

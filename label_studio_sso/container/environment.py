@@ -24,9 +24,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ..combinations import combination_problems
 from ..conf import (
     LOG_LEVEL_ALLOWED,
     OPTIONS,
+    OPTIONS_BY_NAME,
     InvalidSetting,
     Option,
     boolean,
@@ -108,6 +110,10 @@ def check(environ: Mapping[str, str]) -> list[str]:
             "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET: set both to "
             "the client the provider registered for Label Studio (or SSO_OIDC_CLIENT_SECRET_FILE)"
         )
+    for _code, message, hint in combination_problems(
+        lambda name: sso.get(name, OPTIONS_BY_NAME[name].default)
+    ):
+        raise EnvironmentInvalid(f"{message} {hint}")
     image = image_settings(environ)
     if image["DJANGO_DB"] in SHARED_DATABASES and not label_studio_env(environ, "SECRET_KEY"):
         raise EnvironmentInvalid(
@@ -151,7 +157,9 @@ def _shown(option: Option, value: Any, configured: bool) -> str:
     elif option.secret:
         shown = mask([_text(v) for v in value] if isinstance(value, tuple) else _text(value))
     elif isinstance(value, tuple):
-        shown = " ".join(value)
+        shown = " ".join(str(item) for item in value)
+    elif isinstance(value, dict):  # public keys: how many, and their key ids
+        shown = f"{len(value)} public key(s): {', '.join(value)}"
     else:
         shown = repr(value) if isinstance(value, str) else str(value)
     return shown if configured else f"{shown} (default)"

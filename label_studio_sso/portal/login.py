@@ -31,9 +31,10 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 
 from .. import audit
-from ..accounts import refusal_reason, user_named
+from ..accounts import refusal_reason, same_email, user_named
 from ..errors import Reason, TokenRejected, UserRefused
 from ..origins import is_portal_origin, request_origin
+from ..provisioning import provision
 from ..sessions import end_session, logged_in_user, restored_on_database_error, start_session
 from .redemption import redeem
 from .tokens import LoginClaims, verify_login_token
@@ -42,6 +43,7 @@ SESSION_JTI_KEY = "_sso_jti"
 SESSION_PENDING_KEY = "_sso_pending_login"
 PENDING_SECONDS = 300  # how long a held switch waits for its confirmation at most
 SAME_SITE_FETCHES = frozenset({"same-origin", "same-site"})
+ISSUER_VIA = "issuer"  # the audit's name for users provisioned from portal-signed tokens
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,27 @@ class PendingLogin:
 
 
 def claim_user(claims: LoginClaims) -> Any:
-    """Look up the token's user and redeem the token; call inside a transaction."""
+    """Look up (or, for a portal-signed token, provision) the token's user and redeem the
+    token; call inside a transaction."""
     try:
-        user = user_named(claims.user_id, claims.email)
+        user = user_named(claims.user_id, claims.email) if claims.identity is None else _provisioned(claims)
     except UserRefused as refused:
-        raise TokenRejected(refused.reason, claims.user_id, authentic=True) from None
-    redeem(claims)
+        raise TokenRejected(refused.reason, claims.user_id, authentic=True, email=claims.email) from None
+    redeem(claims, user.pk)
     return user
+
+
+def _provisioned(claims: LoginClaims) -> Any:
+    """The user a portal-signed token names by email: found, or created (SSO_CREATE_USERS)."""
+    assert claims.identity is not None
+    return provision(claims.identity, via=ISSUER_VIA)[0]
+
+
+def names_user(claims: LoginClaims, user: Any) -> bool:
+    """Whether the token names ``user``: by id (our tokens) or by email (portal-signed ones)."""
+    if claims.user_id is not None:
+        return user.pk == claims.user_id
+    return same_email(user.email, claims.email)
 
 
 def authenticate_login_token(raw: Any) -> tuple[Any, LoginClaims]:
@@ -93,8 +109,8 @@ def log_in_with_token(request: HttpRequest, raw: Any, transport: str) -> LoginOu
         if _already_redeemed_by_this_session(request, claims):
             return LoginOutcome(Reason.ALREADY_LOGGED_IN)
         if _switches_user_from_another_site(request, claims):
-            _hold_for_confirmation(request, claims)
-            audit.login_held(user_id=claims.user_id, jti=claims.jti, transport=transport)
+            held = _hold_for_confirmation(request, claims)
+            audit.login_held(user_id=held.pk, jti=claims.jti, transport=transport)
             return LoginOutcome(Reason.CONFIRMATION_REQUIRED)
         user = _log_in(request, claims)
     except TokenRejected as rejected:
@@ -157,7 +173,7 @@ def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims)
     return (
         session is not None
         and user is not None
-        and user.pk == claims.user_id
+        and names_user(claims, user)
         and session.get(SESSION_JTI_KEY) == claims.jti
     )
 
@@ -165,7 +181,7 @@ def _already_redeemed_by_this_session(request: HttpRequest, claims: LoginClaims)
 def _switches_user_from_another_site(request: HttpRequest, claims: LoginClaims) -> bool:
     """A different user is logged in and the request came neither from this site nor a portal."""
     user = logged_in_user(request)
-    if user is None or user.pk == claims.user_id:
+    if user is None or names_user(claims, user):
         return False
     if request.headers.get("Sec-Fetch-Site", "").lower() in SAME_SITE_FETCHES:
         return False
@@ -173,12 +189,13 @@ def _switches_user_from_another_site(request: HttpRequest, claims: LoginClaims) 
     return origin is None or not is_portal_origin(request, origin)
 
 
-def _hold_for_confirmation(request: HttpRequest, claims: LoginClaims) -> None:
+def _hold_for_confirmation(request: HttpRequest, claims: LoginClaims) -> Any:
     """Redeem now (the link is spent whatever the answer) and remember whom it names."""
     with _database_errors_refuse(claims.user_id), transaction.atomic():
         user = claim_user(claims)
     until = min(claims.expires_at.timestamp(), time.time() + PENDING_SECONDS)
     request.session[SESSION_PENDING_KEY] = {"user_id": user.pk, "jti": claims.jti, "until": int(until)}
+    return user
 
 
 def _log_in(request: HttpRequest, claims: LoginClaims) -> Any:
@@ -192,7 +209,9 @@ def _log_in(request: HttpRequest, claims: LoginClaims) -> Any:
 def _end_session_of_another_user(request: HttpRequest, rejected: TokenRejected) -> bool:
     """End the session when an authentic token for someone else could not be honoured."""
     user = logged_in_user(request)
-    if not rejected.authentic or user is None or user.pk == rejected.user_id:
+    if not rejected.authentic or user is None:
+        return False
+    if user.pk == rejected.user_id or (rejected.email is not None and same_email(user.email, rejected.email)):
         return False
     end_session(request)
     return True

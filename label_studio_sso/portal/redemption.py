@@ -10,9 +10,9 @@ from .tokens import LoginClaims
 __all__ = ["PURGE_BATCH", "purge_expired", "redeem"]
 
 
-def redeem(claims: LoginClaims) -> None:
-    """Record the token as used; raise TokenRejected(replayed) if it already was."""
+def redeem(claims: LoginClaims, user_id: int) -> None:
+    """Record the token as used by ``user_id``; raise TokenRejected(replayed) if it already was."""
     if not sso_settings.SSO_SINGLE_USE:
         return
-    if not spend_once(claims.jti, user_id=claims.user_id, expires_at=claims.expires_at):
-        raise TokenRejected(Reason.REPLAYED, claims.user_id, authentic=True)
+    if not spend_once(claims.jti, user_id=user_id, expires_at=claims.expires_at):
+        raise TokenRejected(Reason.REPLAYED, claims.user_id, authentic=True, email=claims.email)

@@ -1,0 +1,75 @@
+"""Settings that only make sense together: one list of rules for the image's start and Django's checks.
+
+Each rule returns (check id, what is wrong, how to fix it); the image stops on the first
+with exit 64, ``manage.py check`` reports them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Problem = tuple[str, str, str]
+
+_PLAIN_HEADERS = ("SSO_PROXY_EMAIL_HEADER", "SSO_PROXY_NAME_HEADER", "SSO_PROXY_GROUPS_HEADER")
+_ASSERTION = ("SSO_PROXY_JWKS_URL", "SSO_PROXY_JWT_AUDIENCE", "SSO_PROXY_JWT_ISSUER")
+
+
+def combination_problems(value: Callable[[str], Any]) -> list[Problem]:
+    """What is wrong with the settings ``value(name)`` returns (typed, defaults included)."""
+    problems: list[Problem] = []
+    gateway_headers = [name for name in (*_PLAIN_HEADERS, "SSO_PROXY_JWT_HEADER") if value(name)]
+    if gateway_headers and not value("SSO_TRUSTED_PROXIES"):
+        problems.append(
+            (
+                "E012",
+                f"{gateway_headers[0]} is set without SSO_TRUSTED_PROXIES: no gateway would be trusted.",
+                "Set SSO_TRUSTED_PROXIES to the gateway's addresses (CIDR blocks).",
+            )
+        )
+    if (value("SSO_PROXY_NAME_HEADER") or value("SSO_PROXY_GROUPS_HEADER")) and not (
+        value("SSO_PROXY_EMAIL_HEADER") or value("SSO_PROXY_JWT_HEADER")
+    ):
+        problems.append(
+            (
+                "E012",
+                "SSO_PROXY_NAME_HEADER or SSO_PROXY_GROUPS_HEADER is set without SSO_PROXY_EMAIL_HEADER.",
+                "Set SSO_PROXY_EMAIL_HEADER to the header that carries the user's email address.",
+            )
+        )
+    missing = [name for name in _ASSERTION if not value(name)]
+    if value("SSO_PROXY_JWT_HEADER") and missing:
+        problems.append(
+            (
+                "E013",
+                f"SSO_PROXY_JWT_HEADER is set without {', '.join(missing)}: assertions cannot be verified.",
+                "Set the gateway's key URL, the audience it signs for and the issuer it signs as.",
+            )
+        )
+    url, keys = value("SSO_ISSUER_JWKS_URL"), value("SSO_ISSUER_PUBLIC_KEYS")
+    if url and keys:
+        problems.append(
+            (
+                "E014",
+                "SSO_ISSUER_JWKS_URL and SSO_ISSUER_PUBLIC_KEYS are both set.",
+                "Give the portal's public keys one way: a URL or the keys themselves.",
+            )
+        )
+    named = [name for name in ("SSO_ISSUER", "SSO_ISSUER_AUDIENCE") if value(name)]
+    if (url or keys) and len(named) < 2:
+        problems.append(
+            (
+                "E014",
+                "Portal keys are set without SSO_ISSUER and SSO_ISSUER_AUDIENCE: both are required.",
+                "Set SSO_ISSUER and SSO_ISSUER_AUDIENCE to the iss and aud the portal signs.",
+            )
+        )
+    elif named and not (url or keys):
+        problems.append(
+            (
+                "E014",
+                f"{named[0]} is set without SSO_ISSUER_JWKS_URL or SSO_ISSUER_PUBLIC_KEYS.",
+                "Give the portal's public keys, or unset SSO_ISSUER and SSO_ISSUER_AUDIENCE.",
+            )
+        )
+    return problems
