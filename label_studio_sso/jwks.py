@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import ssl
 import threading
 import time
@@ -34,8 +35,14 @@ KEY_SET_LIFETIME_SECONDS = 3600  # a known kid is refetched hourly too: revoked 
 PUBLIC_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})  # never "oct": no HMAC secret in a public set
 
 
+def trusted_authorities() -> ssl.SSLContext:
+    """The CAs every outgoing HTTPS call of the product trusts: REQUESTS_CA_BUNDLE when set (as
+    Authlib's requests does for OpenID Connect, so one variable serves both), else the system's."""
+    return ssl.create_default_context(cafile=os.environ.get("REQUESTS_CA_BUNDLE") or None)
+
+
 class _BoundedJWKClient(PyJWKClient):
-    """PyJWKClient whose fetch reads at most MAX_JWKS_BYTES and goes through the system's CAs."""
+    """PyJWKClient whose fetch reads at most MAX_JWKS_BYTES."""
 
     def fetch_data(self) -> Any:
         # PyJWKClient refused any scheme but http(s) in __init__; settings allow http for localhost only.
@@ -100,7 +107,7 @@ class RemoteKeys(KeySource):
         self.min_refresh = min_refresh
         self.fetches = 0  # attempts, for tests and benchmarks
         self._client = _BoundedJWKClient(
-            url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS, ssl_context=ssl.create_default_context()
+            url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS, ssl_context=trusted_authorities()
         )
         self._keys: dict[str, PyJWK] = {}
         self._loaded_at = float("-inf")

@@ -213,3 +213,25 @@ def oidc(trusting_the_provider: Any, settings: Any, organization_owner: Any) -> 
     yield oidc_provider
     forget_clients()
     oidc_provider.reset()
+
+
+@pytest.fixture(scope="session")
+def gateway_signer(tmp_path_factory: Any) -> Iterator[Any]:
+    """gateway.mjs: jose signing assertions and portal tokens, its JWKS over HTTPS (see ``signer``)."""
+    from gateway_support import running_gateway
+
+    with running_gateway(tmp_path_factory.mktemp("gateway"), slow_ms=3000) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def signer(gateway_signer: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The signer, reset, its CA trusted by Label Studio for this test only, no key set cached."""
+    from label_studio_sso.jwks import forget_key_sources
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(gateway_signer.ca_file))
+    forget_key_sources()
+    gateway_signer.reset()
+    yield gateway_signer
+    forget_key_sources()
+    gateway_signer.reset()
