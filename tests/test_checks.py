@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from configuration_cases import EMPTY_MEANS, PACKAGE_OPTIONS, invalid_cases
 from django.conf import settings
@@ -184,3 +186,29 @@ def test_password_login_off_needs_the_switch_before_the_password_backend() -> No
                 assert ids(checks.check_password_switch()) == {"label_studio_sso.E011"}
     with override_settings(AUTHENTICATION_BACKENDS=without):
         assert ids(checks.check_password_switch()) == set()  # password login on: nothing to switch
+
+
+def test_gateway_and_portal_key_settings_that_need_each_other_are_errors() -> None:
+    def problems(**values: Any) -> set[str]:
+        with override_settings(**values):
+            return ids(checks.check_combinations())
+
+    trusted = {"SSO_TRUSTED_PROXIES": "10.0.0.0/8"}
+    assert problems(SSO_PROXY_EMAIL_HEADER="X-Forwarded-Email") == {"label_studio_sso.E012"}
+    assert problems(SSO_PROXY_EMAIL_HEADER="X-Forwarded-Email", **trusted) == set()
+    assert problems(SSO_PROXY_JWT_HEADER="X-Goog-Iap-Jwt-Assertion", **trusted) == {"label_studio_sso.E013"}
+    assert problems(SSO_ISSUER_JWKS_URL="https://portal.example.com/jwks") == {"label_studio_sso.E014"}
+    assert problems(SSO_ISSUER="https://portal.example.com", SSO_ISSUER_AUDIENCE="ls") == {
+        "label_studio_sso.E014"
+    }
+    complete = {"SSO_ISSUER": "https://portal.example.com", "SSO_ISSUER_AUDIENCE": "ls"}
+    assert problems(SSO_ISSUER_JWKS_URL="https://portal.example.com/jwks", **complete) == set()
+
+
+def test_a_gateway_without_its_middleware_after_authentication_is_an_error() -> None:
+    without = [item for item in settings.MIDDLEWARE if "TrustedGateway" not in item]
+    gateway = {"SSO_TRUSTED_PROXIES": "10.0.0.0/8", "SSO_PROXY_EMAIL_HEADER": "X-Forwarded-Email"}
+    with override_settings(MIDDLEWARE=without, **gateway):
+        assert ids(checks.check_combinations()) == {"label_studio_sso.E015"}
+    with override_settings(MIDDLEWARE=without):
+        assert ids(checks.check_combinations()) == set()  # no gateway configured: not needed

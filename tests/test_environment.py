@@ -53,6 +53,19 @@ def test_configured_values_are_shown_and_secrets_masked() -> None:
     assert SECRET not in text and "s" * 40 not in text
 
 
+def _portal_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+PORTAL_KEY = _portal_key()
+
+
 @pytest.mark.parametrize(
     ("environ", "named"),
     [
@@ -75,13 +88,46 @@ def test_configured_values_are_shown_and_secrets_masked() -> None:
             {"SSO_OIDC_ISSUER": "https://idp.example.com", "SSO_OIDC_CLIENT_ID": "label-studio"},
             "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET",
         ),
+        ({"SSO_PROXY_EMAIL_HEADER": "X-Forwarded-Email"},
+         "SSO_PROXY_EMAIL_HEADER is set without SSO_TRUSTED_PROXIES"),
+        (
+            {"SSO_PROXY_GROUPS_HEADER": "X-Forwarded-Groups", "SSO_TRUSTED_PROXIES": "10.0.0.0/8"},
+            "SSO_PROXY_GROUPS_HEADER is set without SSO_PROXY_EMAIL_HEADER",
+        ),
+        (
+            {"SSO_PROXY_JWT_HEADER": "Cf-Access-Jwt-Assertion", "SSO_TRUSTED_PROXIES": "10.0.0.0/8",
+             "SSO_PROXY_JWKS_URL": "https://team.cloudflareaccess.com/cdn-cgi/access/certs"},
+            "SSO_PROXY_JWT_HEADER is set without SSO_PROXY_JWT_AUDIENCE, SSO_PROXY_JWT_ISSUER",
+        ),
+        ({"SSO_ISSUER_JWKS_URL": "https://portal.example.com/jwks"},
+         "Portal keys are set without SSO_ISSUER"),
+        ({"SSO_ISSUER": "https://portal.example.com"}, "SSO_ISSUER is set without SSO_ISSUER_JWKS_URL"),
+        (
+            {"SSO_ISSUER_JWKS_URL": "https://portal.example.com/jwks", "SSO_ISSUER_PUBLIC_KEYS": PORTAL_KEY,
+             "SSO_ISSUER": "https://portal.example.com", "SSO_ISSUER_AUDIENCE": "label-studio"},
+            "SSO_ISSUER_JWKS_URL and SSO_ISSUER_PUBLIC_KEYS are both set",
+        ),
     ],
-)
+)  # fmt: skip
 def test_each_problem_is_one_line_naming_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(EnvironmentInvalid) as error:
         check(environ)
     assert named in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_gateway_and_portal_keys_configured_together_pass_and_show_what_is_trusted() -> None:
+    lines = check(
+        {
+            "SSO_TRUSTED_PROXIES": "10.0.0.0/8, 172.18.0.5",
+            "SSO_PROXY_EMAIL_HEADER": "X-Forwarded-Email",
+            "SSO_ISSUER_PUBLIC_KEYS": PORTAL_KEY,
+            "SSO_ISSUER": "https://portal.example.com",
+            "SSO_ISSUER_AUDIENCE": "label-studio",
+        }
+    )
+    assert "SSO_TRUSTED_PROXIES=10.0.0.0/8 172.18.0.5/32" in lines
+    assert any(line.startswith("SSO_ISSUER_PUBLIC_KEYS=1 public key(s): ") for line in lines)
 
 
 def test_a_shared_database_with_a_secret_key_passes() -> None:
