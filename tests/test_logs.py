@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import jwt
@@ -168,6 +169,46 @@ def test_an_openid_sign_in_and_both_logouts_log_no_secret(
     assert leaks == {name: [] for name in secrets}
     assert "sso login succeeded" in captured and "reason=state-mismatch via=oidc" in captured
     assert "erin@example.com" not in captured
+
+
+def test_gateway_and_portal_signed_logins_log_no_assertion_token_or_identity(
+    signer: Any, settings: Any, caplog: Any, capfd: Any, alice: Any
+) -> None:
+    from gateway_support import ASSERTION_AUDIENCE, ASSERTION_ISSUER, PORTAL_AUDIENCE, PORTAL_ISSUER
+
+    settings.SSO_TRUSTED_PROXIES = "10.0.0.0/24"
+    settings.SSO_PROXY_JWT_HEADER = "X-Goog-Iap-Jwt-Assertion"
+    settings.SSO_PROXY_JWKS_URL = settings.SSO_ISSUER_JWKS_URL = signer.jwks_url
+    settings.SSO_PROXY_JWT_AUDIENCE, settings.SSO_PROXY_JWT_ISSUER = ASSERTION_AUDIENCE, ASSERTION_ISSUER
+    settings.SSO_ISSUER, settings.SSO_ISSUER_AUDIENCE = PORTAL_ISSUER, PORTAL_AUDIENCE
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="label_studio_sso")  # our DEBUG lines too
+    assertion = signer.sign(signer.assertion_claims())
+    expired = signer.sign(signer.assertion_claims(exp=int(time.time()) - 100))
+    portal_token = signer.sign(signer.portal_claims())
+
+    gateway = Client(REMOTE_ADDR="10.0.0.5")
+    assert gateway.get("/projects/", headers={"X-Goog-Iap-Jwt-Assertion": assertion}).status_code == 200
+    gateway.get("/projects/", headers={"X-Goog-Iap-Jwt-Assertion": expired})  # refused: 401
+    Client(REMOTE_ADDR="203.0.113.9").get("/", headers={"X-Goog-Iap-Jwt-Assertion": assertion})  # ignored
+    browser = Client()
+    assert browser.get(f"/projects/?token={portal_token}")["X-Label-Studio-SSO"] == "logged-in"
+    Client().get(f"/projects/?token={portal_token}")  # replayed: refused
+
+    captured = caplog.text + "".join(capfd.readouterr())
+    secrets = {
+        "assertion": jwt_fragments(assertion),
+        "expired assertion": jwt_fragments(expired),
+        "portal token": jwt_fragments(portal_token),
+    }
+    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
+    assert leaks == {name: [] for name in secrets}
+    assert "via=gateway" in captured and "reason=expired via=gateway" in captured
+    assert "sso gateway headers ignored" in captured and "reason=replayed via=url" in captured
+    ours = [record.getMessage() for record in caplog.records if record.name.startswith("label_studio_sso")]
+    assert ours and not [
+        line for line in ours if "alice@example.com" in line
+    ]  # (Label Studio's DEBUG lines name users)
 
 
 @pytest.mark.parametrize(
