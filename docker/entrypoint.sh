@@ -18,6 +18,8 @@ SECRET_VARIABLES=(
   SECRET_KEY POSTGRE_PASSWORD LABEL_STUDIO_PASSWORD LABEL_STUDIO_USER_TOKEN
   SSO_SIGNING_KEY SSO_PREVIOUS_SIGNING_KEYS SSO_OIDC_CLIENT_SECRET
 )
+# Not secret, but long (PEM keys): read from a file (a ConfigMap, a mounted file) just the same.
+FILE_VARIABLES=(SSO_ISSUER_PUBLIC_KEYS)
 
 log() { echo "entrypoint: $*"; }
 fail() {
@@ -43,7 +45,7 @@ file_env() {
 
 read_secrets() {
   local name
-  for name in "${SECRET_VARIABLES[@]}"; do
+  for name in "${SECRET_VARIABLES[@]}" "${FILE_VARIABLES[@]}"; do
     file_env "$name"
   done
 }

@@ -69,6 +69,20 @@ def test_another_command_runs_with_the_secrets_read(tmp_path: Path) -> None:
     assert result.stdout.strip() == "db-password"
 
 
+def test_the_portals_public_keys_can_come_from_a_file(tmp_path: Path) -> None:
+    keys = tmp_path / "portal-keys.pem"
+    keys.write_text("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n")
+    result = subprocess.run(
+        ["bash", str(ENTRYPOINT), "printenv", "SSO_ISSUER_PUBLIC_KEYS"],
+        env={"PATH": os.environ["PATH"], "SSO_ISSUER_PUBLIC_KEYS_FILE": str(keys)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == keys.read_text().strip()
+
+
 def test_postgresql_is_recognised_in_every_spelling() -> None:
     assert bash("uses_postgresql", DJANGO_DB="default").returncode == 0
     assert bash("uses_postgresql", LABEL_STUDIO_DJANGO_DB="postgresql").returncode == 0
