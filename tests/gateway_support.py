@@ -33,6 +33,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "alice": {"email": "alice@example.com", "name": "Alice Gateway", "groups": ["annotators"]},
     "bob": {"email": "bob@example.com", "name": "Bob Gateway", "groups": ["annotators", "ls-admins"]},
     "dana": {"email": "dana@example.com", "name": "Dana Newcomer", "groups": ["annotators"]},
+    "carol": {"email": "carol@example.com", "name": "Carol Former", "groups": ["annotators"]},
 }
 
 
