@@ -9,6 +9,7 @@
 //   GET  /check              200 with X-Auth-Email, -Name, -Groups and -Assertion (a JWT signed
 //                            with the current key of "assertion_alg") for the signed-in account,
 //                            401 without one: nginx's auth_request asks this on every request
+//   GET  /gateway/                            the "sign-in page": a link for each account
 //   GET  /gateway/sign-in?user=alice&next=/   the "sign-in": a cookie naming the account
 //   GET  /gateway/sign-out   forgets it
 // HTTPS on "jwks_port" (with "tls"): GET /jwks, the public keys of every algorithm.
@@ -65,6 +66,8 @@ function assertionClaims(account) {
   };
 }
 
+const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 const cookieUser = (req) => /(?:^|;\s*)gw_user=([A-Za-z0-9_-]+)/.exec(req.headers.cookie || '')?.[1];
 
 async function readJson(req) {
@@ -91,6 +94,16 @@ async function gateway(req, res) {
       'X-Auth-Assertion': await sign(assertionClaims(account), config.assertion_alg || 'ES256'),
     });
   }
+  if (url.pathname === '/gateway/') {
+    const links = Object.entries(config.accounts)
+      .map(([user, account]) => `<li><a href="/gateway/sign-in?user=${escapeHtml(user)}">${escapeHtml(account.name || user)}</a> (${escapeHtml(account.email)})</li>`)
+      .join('');
+    const page = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Demo gateway</title></head><body>
+<h1>Demo gateway</h1><p>Sign in as (no password: a demo of a gateway's identity check):</p><ul>${links}</ul>
+<p><a href="/gateway/sign-out">Sign out of the gateway</a></p></body></html>`;
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    return res.end(page);
+  }
   if (url.pathname === '/gateway/sign-in') {
     const user = url.searchParams.get('user') || '';
     if (!config.accounts[user]) return send(res, 404, 'no such account');
@@ -98,7 +111,7 @@ async function gateway(req, res) {
     return send(res, 302, '', { Location: next, 'Set-Cookie': `gw_user=${user}; Path=/; HttpOnly; SameSite=Lax` });
   }
   if (url.pathname === '/gateway/sign-out') {
-    return send(res, 302, '', { Location: '/', 'Set-Cookie': 'gw_user=; Path=/; Max-Age=0' });
+    return send(res, 302, '', { Location: '/gateway/', 'Set-Cookie': 'gw_user=; Path=/; Max-Age=0' });
   }
   if (url.pathname.startsWith('/__test/') && config.test_controls && LOOPBACK.has(req.socket.remoteAddress)) {
     return testControl(url.pathname.slice('/__test/'.length), req, res);
