@@ -155,6 +155,7 @@ def _steady_and_api_figures(
         figure.key, figure.title = f"aa_{figure.key}", f"A/A, vanilla against vanilla: {figure.title}"
         figure.subject_label = figure.baseline_label = "vanilla Label Studio"
     figures += check
+    figures += _gateway_figures(plan, database, workdir, half)
     sso = Server("sso-api", "sso", database, workdir, WORKERS, oidc_env)
     try:
         sso.start()
@@ -164,6 +165,41 @@ def _steady_and_api_figures(
         figures += scenarios.first_request(sso, plan.first)
     finally:
         sso.stop()
+    return figures
+
+
+def _gateway_figures(plan: Plan, database: Path, workdir: Path, half: int) -> list[Figure]:
+    """Steady state behind a trusted gateway, plain headers and a jose-signed assertion (ES256,
+    keys fetched once from gateway.mjs over HTTPS), each in both start orders."""
+    from gateway_support import ASSERTION_AUDIENCE, ASSERTION_ISSUER, running_gateway
+
+    from .servers import OWNER
+
+    figures: list[Figure] = []
+    with running_gateway(workdir / "gateway") as signer:
+        assertion = signer.sign(signer.assertion_claims(OWNER[0], exp=int(time.time()) + 6 * 3600))
+        ways = (
+            ("gateway_headers_projects", {"SSO_PROXY_EMAIL_HEADER": "X-Forwarded-Email"},
+             {"X-Forwarded-Email": OWNER[0]}, 1.02),
+            ("gateway_assertion_projects",
+             {"SSO_PROXY_JWT_HEADER": "X-Goog-Iap-Jwt-Assertion", "SSO_PROXY_JWKS_URL": signer.jwks_url,
+              "SSO_PROXY_JWT_AUDIENCE": ASSERTION_AUDIENCE, "SSO_PROXY_JWT_ISSUER": ASSERTION_ISSUER,
+              "REQUESTS_CA_BUNDLE": str(signer.ca_file)},
+             {"X-Goog-Iap-Jwt-Assertion": assertion}, 1.05),
+        )  # fmt: skip
+        for key, env, identity, goal in ways:
+            say(
+                f"steady state behind a gateway ({key}): {plan.steady} requests per server, both start orders"
+            )
+            figures += _in_both_orders(
+                {"sso": "sso", "vanilla": "vanilla"},
+                database,
+                workdir,
+                lambda servers, identity=identity, key=key, goal=goal: scenarios.gateway_steady_state(
+                    servers["sso"], servers["vanilla"], half, plan.warmup, identity, key, goal
+                ),
+                {"SSO_TRUSTED_PROXIES": "127.0.0.1/32", **env},
+            )
     return figures
 
 

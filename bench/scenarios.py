@@ -388,3 +388,29 @@ def oidc_callback(sso: Server, provider: Any, count: int) -> list[Figure]:
         Figure("oidc_callback", "OpenID Connect callback (keys cached)", "ms", "GET /sso/oidc/callback/",
                "POST /user/login/ (password)", subject, baseline, 1.5),
     ]  # fmt: skip
+
+
+def gateway_steady_state(
+    gateway: Server, vanilla: Server, count: int, warmup: int, identity: dict[str, str], key: str, goal: float
+) -> list[Figure]:
+    """A logged-in user's requests through a trusted gateway: each carries the gateway's identity
+    (plain headers, or a signed assertion verified on every request) next to the session the first
+    one started; vanilla gets the same requests, headers included, with its own session."""
+    first = expect(request(gateway.port, "GET", "/api/current-user/whoami", identity), 200, "gateway login")
+    cookies = {
+        gateway.name: f"sessionid={_cookies(first)['sessionid']}",
+        vanilla.name: log_in(vanilla, *OWNER),
+    }
+
+    def get(server: Server) -> Reply:
+        headers = {**identity, "Cookie": cookies[server.name]}
+        return expect(request(server.port, "GET", "/api/projects/", headers), 200, "/api/projects/")
+
+    for _ in range(warmup):
+        get(gateway), get(vanilla)
+    subject, baseline = rotated(count, _ms(lambda: get(gateway)), _ms(lambda: get(vanilla)))
+    what = "a signed assertion" if "assertion" in key else "identity headers"
+    return [
+        Figure(key, f"GET /api/projects/ through a trusted gateway ({what}, session started)", "ms",
+               "Label Studio + SSO behind a gateway", "vanilla Label Studio", subject, baseline, goal),
+    ]  # fmt: skip

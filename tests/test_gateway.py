@@ -62,6 +62,14 @@ def session_user(browser: Client) -> str | None:
     return response.json()["email"] if response.status_code == 200 else None
 
 
+def test_groups_are_separated_by_commas_or_pipes(headers_gateway: None, settings: Any, alice: Any) -> None:
+    settings.SSO_STAFF_GROUPS = "ls-admins"
+    for groups, staff in (("annotators|ls-admins", True), ("annotators", False), ("ls-admins, x", True)):
+        whoami_via(through(), **{"X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": groups})
+        alice.refresh_from_db()
+        assert alice.is_staff is staff, groups
+
+
 def test_the_gateways_user_is_logged_in_with_names_and_groups(
     headers_gateway: None, settings: Any, alice: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -3,12 +3,14 @@
 With SSO_PROXY_JWT_HEADER set the assertion is the only source: it is verified (keys from
 SSO_PROXY_JWKS_URL, ``aud`` and ``iss`` as configured, ``exp``, pinned algorithms) and the
 plain headers are ignored. Otherwise the email, name and groups headers are read as they
-arrive. Header values reach WSGI as Latin-1; the gateway sent UTF-8, so they are decoded
-back, and anything that is not clean text refuses the request.
+arrive (groups separated by commas or, as Authentik sends them, pipes). Header values reach
+WSGI as Latin-1; the gateway sent UTF-8, so they are decoded back, and anything that is not
+clean text refuses the request.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import HttpRequest
@@ -21,6 +23,7 @@ from ..provisioning import Identity
 from ..signed_tokens import verify_signed
 
 MAX_HEADER_LENGTH = 4096
+_GROUP_SEPARATORS = re.compile(r"[,|]")  # oauth2-proxy and Authelia use commas, Authentik pipes
 ASSERTION_REQUIRED_CLAIMS = ("exp", "iat", "email")
 
 
@@ -60,7 +63,7 @@ def asserted_identity(request: HttpRequest) -> Identity | None:
         email=email_of(email),
         first_name=first_name,
         last_name=last_name,
-        groups=groups_of([group.strip() for group in groups.split(",") if group.strip()])
+        groups=groups_of([group.strip() for group in _GROUP_SEPARATORS.split(groups) if group.strip()])
         if groups is not None
         else None,
     )

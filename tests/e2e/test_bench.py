@@ -29,6 +29,8 @@ EXPECTED_FIGURES = {
     "image_size",
     "start_to_healthy",
     "oidc_callback",
+    "gateway_headers_projects",
+    "gateway_assertion_projects",
 }
 
 
