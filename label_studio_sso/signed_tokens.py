@@ -54,6 +54,18 @@ def reason_for(error: Exception) -> str:
     return Reason.INVALID_CLAIM
 
 
+def check_shape(raw: Any, max_bytes: int) -> None:
+    """TokenRejected unless ``raw`` is a compact JWS of at most ``max_bytes`` whose header and
+    payload name no member twice: what every token gets before any key is looked at."""
+    if not isinstance(raw, str) or not raw:
+        raise TokenRejected(Reason.MISSING)
+    if len(raw) > max_bytes:
+        raise TokenRejected(Reason.TOO_LARGE)
+    if not _COMPACT_JWS.fullmatch(raw):
+        raise TokenRejected(Reason.MALFORMED)
+    refuse_duplicate_members(raw)
+
+
 def refuse_duplicate_members(raw: str) -> None:
     """A header or payload naming a member twice is refused, whatever the signature."""
     for segment in raw.split(".")[:2]:
@@ -76,13 +88,7 @@ def verify_signed(
     leeway: int,
 ) -> dict[str, Any]:
     """The claims of a token signed by one of ``keys``, or TokenRejected with a reason."""
-    if not isinstance(raw, str) or not raw:
-        raise TokenRejected(Reason.MISSING)
-    if len(raw) > MAX_TOKEN_BYTES:
-        raise TokenRejected(Reason.TOO_LARGE)
-    if not _COMPACT_JWS.fullmatch(raw):
-        raise TokenRejected(Reason.MALFORMED)
-    refuse_duplicate_members(raw)
+    check_shape(raw, MAX_TOKEN_BYTES)
     algorithm, key = _algorithm_and_key(raw, keys, algorithms)
     try:
         return jwt.decode(

@@ -20,8 +20,8 @@ from typing import Any
 
 import requests
 from certificates import make_certificates
-from oidc_support import PROVIDER_DIR, ensure_node_modules
-from sso_support import free_port, stop_process_group
+from oidc_support import ensure_node_modules, node_service, wait_until_serving
+from sso_support import free_port
 
 ASSERTION_ISSUER = "https://gateway.example.test"
 ASSERTION_AUDIENCE = "label-studio-behind-the-gateway"
@@ -135,36 +135,18 @@ def running_gateway(
     config_file = directory / "gateway.json"
     config_file.write_text(json.dumps(config))
     output = directory / "gateway.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            ["node", str(PROVIDER_DIR / "gateway.mjs"), str(config_file)],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with node_service("gateway.mjs", config_file, output) as process:
+        gateway = Gateway(
+            f"http://127.0.0.1:{port}",
+            f"https://localhost:{jwks_port}/jwks",
+            certificates.ca_file,
+            process,
+            output,
         )
-    gateway = Gateway(
-        f"http://127.0.0.1:{port}",
-        f"https://localhost:{jwks_port}/jwks",
-        certificates.ca_file,
-        process,
-        output,
-    )
-    try:
-        _wait_until_serving(gateway)
-        yield gateway
-    finally:
-        stop_process_group(process, grace=5)
 
-
-def _wait_until_serving(gateway: Gateway, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if gateway.process.poll() is not None:
-            raise RuntimeError(f"the gateway exited: {gateway.log()}")
-        try:
+        def ready() -> None:
             requests.get(gateway.jwks_url, verify=gateway.ca_file, timeout=5).raise_for_status()
             gateway.reset()
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"the gateway did not start: {gateway.log()}")
+
+        wait_until_serving(process, output, ready, "the gateway")
+        yield gateway

@@ -289,33 +289,44 @@ def running_provider(
     realm_file = directory / "realm.json"
     realm_file.write_text(json.dumps(realm))
     output = directory / "provider.log"
+    with node_service("provider.mjs", realm_file, output) as process:
+        provider = Provider(issuer, certificates.ca_file, key, process, output)
+        wait_until_serving(process, output, provider.discovery, "the OpenID provider")
+        yield provider
+
+
+@contextmanager
+def node_service(script: str, config_file: Path, output: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``node docker/idp/<script> <config_file>``, its output in ``output``; stopped on exit."""
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            ["node", str(PROVIDER_DIR / "provider.mjs"), str(realm_file)],
+            ["node", str(PROVIDER_DIR / script), str(config_file)],
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "NODE_ENV": "production"},
         )
-    provider = Provider(issuer, certificates.ca_file, key, process, output)
     try:
-        _wait_until_serving(provider)
-        yield provider
+        yield process
     finally:
         stop_process_group(process, grace=5)
 
 
-def _wait_until_serving(provider: Provider, timeout: float = 30) -> None:
+def wait_until_serving(
+    process: subprocess.Popen[bytes], output: Path, ready: Any, what: str, timeout: float = 30
+) -> None:
+    """Poll ``ready()`` until it stops raising a requests error; fail with the output if the
+    process exits or the time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if provider.process.poll() is not None:
-            raise RuntimeError(f"the OpenID provider exited: {provider.log()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited: {output.read_text(errors='replace')}")
         try:
-            provider.discovery()
+            ready()
             return
         except requests.RequestException:
             time.sleep(0.1)
-    raise RuntimeError(f"the OpenID provider did not start: {provider.log()}")
+    raise RuntimeError(f"{what} did not start: {output.read_text(errors='replace')}")
 
 
 @dataclass

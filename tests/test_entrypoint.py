@@ -55,16 +55,21 @@ def test_a_missing_secret_file_is_an_error() -> None:
     assert "SSO_SIGNING_KEY_FILE=/nonexistent/key is not a readable file" in result.stderr
 
 
-def test_another_command_runs_with_the_secrets_read(tmp_path: Path) -> None:
-    secret = tmp_path / "password"
-    secret.write_text("db-password")
-    result = subprocess.run(
-        ["bash", str(ENTRYPOINT), "printenv", "POSTGRE_PASSWORD"],
-        env={"PATH": os.environ["PATH"], "POSTGRE_PASSWORD_FILE": str(secret)},
+def printenv_through_the_entrypoint(name: str, file: Path) -> subprocess.CompletedProcess[str]:
+    """The entrypoint running ``printenv NAME`` (another command) with only ``NAME_FILE`` set."""
+    return subprocess.run(
+        ["bash", str(ENTRYPOINT), "printenv", name],
+        env={"PATH": os.environ["PATH"], f"{name}_FILE": str(file)},
         capture_output=True,
         text=True,
         timeout=30,
     )
+
+
+def test_another_command_runs_with_the_secrets_read(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("db-password")
+    result = printenv_through_the_entrypoint("POSTGRE_PASSWORD", secret)
     assert result.returncode == 0
     assert result.stdout.strip() == "db-password"
 
@@ -72,13 +77,7 @@ def test_another_command_runs_with_the_secrets_read(tmp_path: Path) -> None:
 def test_the_portals_public_keys_can_come_from_a_file(tmp_path: Path) -> None:
     keys = tmp_path / "portal-keys.pem"
     keys.write_text("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n")
-    result = subprocess.run(
-        ["bash", str(ENTRYPOINT), "printenv", "SSO_ISSUER_PUBLIC_KEYS"],
-        env={"PATH": os.environ["PATH"], "SSO_ISSUER_PUBLIC_KEYS_FILE": str(keys)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = printenv_through_the_entrypoint("SSO_ISSUER_PUBLIC_KEYS", keys)
     assert result.returncode == 0
     assert result.stdout.strip() == keys.read_text().strip()
 

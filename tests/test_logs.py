@@ -28,6 +28,12 @@ def jwt_fragments(token: str) -> set[str]:
     return fragments(payload) | fragments(signature)
 
 
+def assert_nothing_of(secrets: dict[str, set[str]], captured: str) -> None:
+    """No fragment of any named secret appears in the captured output."""
+    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
+    assert leaks == {name: [] for name in secrets}
+
+
 def test_whole_flows_log_audit_events_and_never_a_secret(
     caplog: Any, capfd: Any, api: Any, organization_owner: Any, owner_token: str, alice: Any, bob: Any
 ) -> None:
@@ -85,8 +91,7 @@ def test_whole_flows_log_audit_events_and_never_a_secret(
         "signing key": {signing_key().secret.hex(), signing_key().secret.decode("latin-1")},
         "SECRET_KEY": fragments(TEST_SECRET_KEY),
     }
-    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
-    assert leaks == {name: [] for name in secrets}
+    assert_nothing_of(secrets, captured)
     audit = "\n".join(r.getMessage() for r in caplog.records if r.name == "label_studio_sso.audit")
     assert audit.count("sso token issued") == 4
     assert audit.count("sso login succeeded") == 4
@@ -165,8 +170,7 @@ def test_an_openid_sign_in_and_both_logouts_log_no_secret(
         "ID token": jwt_fragments(id_token),
         "logout token": jwt_fragments(logout_token),
     }
-    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
-    assert leaks == {name: [] for name in secrets}
+    assert_nothing_of(secrets, captured)
     assert "sso login succeeded" in captured and "reason=state-mismatch via=oidc" in captured
     assert "erin@example.com" not in captured
 
@@ -201,8 +205,7 @@ def test_gateway_and_portal_signed_logins_log_no_assertion_token_or_identity(
         "expired assertion": jwt_fragments(expired),
         "portal token": jwt_fragments(portal_token),
     }
-    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
-    assert leaks == {name: [] for name in secrets}
+    assert_nothing_of(secrets, captured)
     assert "via=gateway" in captured and "reason=expired via=gateway" in captured
     assert "sso gateway headers ignored" in captured and "reason=replayed via=url" in captured
     ours = [record.getMessage() for record in caplog.records if record.name.startswith("label_studio_sso")]

@@ -10,29 +10,13 @@ client going straight to Label Studio comes from 127.0.0.1.
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
-import requests
-from sso_support import free_port
+from nginx import Nginx
 
-NGINX = "/usr/sbin/nginx"
 GATEWAY_ADDRESS = "127.0.0.2"
 
-CONFIG = """
-daemon on;
-worker_processes 1;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {directory}/access.log;
-    client_body_temp_path {directory}/body;
-    proxy_temp_path {directory}/proxy;
-    fastcgi_temp_path {directory}/fastcgi;
-    uwsgi_temp_path {directory}/uwsgi;
-    scgi_temp_path {directory}/scgi;
+SERVER = """
     server {{
         listen 127.0.0.1:{port};
         location = /_gateway_check {{
@@ -60,38 +44,22 @@ http {{
             proxy_pass http://127.0.0.1:{upstream_port};
         }}
     }}
-}}
 """
 
 
-class GatewayProxy:
-    """nginx on a free port in front of Label Studio at ``upstream_port``, asking ``gateway``."""
+class GatewayProxy(Nginx):
+    """nginx in front of Label Studio at ``upstream_port``, asking ``gateway`` on every request."""
+
+    probe = "/gateway/sign-out"
 
     def __init__(self, directory: Path, *, gateway: str, upstream_port: int) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.config = directory / "nginx.conf"
-        self.config.write_text(
-            CONFIG.format(
-                directory=directory,
-                port=self.port,
-                gateway=gateway,
-                gateway_address=GATEWAY_ADDRESS,
-                upstream_port=upstream_port,
-            )
-        )
-        subprocess.run([NGINX, "-c", str(self.config), "-p", str(directory)], check=True, capture_output=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{self.url}/gateway/sign-out", timeout=5, allow_redirects=False)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        self.gateway, self.upstream_port = gateway, upstream_port
+        super().__init__(directory)
 
-    def stop(self) -> None:
-        subprocess.run([NGINX, "-c", str(self.config), "-p", str(self.directory), "-s", "stop"],
-                       capture_output=True)  # fmt: skip
+    def http_block(self) -> str:
+        return SERVER.format(
+            port=self.port,
+            gateway=self.gateway,
+            gateway_address=GATEWAY_ADDRESS,
+            upstream_port=self.upstream_port,
+        )

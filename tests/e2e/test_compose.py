@@ -130,16 +130,16 @@ def test_the_oidc_profile_adds_label_studio_and_its_demo_provider() -> None:
     assert services["idp"]["networks"]["default"]["aliases"] == ["idp.localhost"]
 
 
-@pytest.fixture(scope="module")
-def idp_image() -> str:
-    built = subprocess.run(
-        [str(REPO / "docker" / "idp" / "build-image"), "label-studio-sso-idp:test"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def built_image(script: str, tag: str) -> str:
+    """The tag a ``docker/*/build-image`` script built (offline where it must)."""
+    built = subprocess.run([str(REPO / "docker" / script), tag], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     return built.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def idp_image() -> str:
+    return built_image("idp/build-image", "label-studio-sso-idp:test")
 
 
 def test_the_oidc_profile_signs_in_at_its_demo_provider(
@@ -199,14 +199,7 @@ def test_the_gateway_profile_publishes_only_the_gateway_and_trusts_only_its_addr
 
 @pytest.fixture(scope="module")
 def gateway_image() -> str:
-    built = subprocess.run(
-        [str(REPO / "docker" / "gateway" / "build-image"), "label-studio-sso-gateway:test"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
-    return built.stdout.strip().splitlines()[-1]
+    return built_image("gateway/build-image", "label-studio-sso-gateway:test")
 
 
 def test_the_gateway_profile_signs_people_in_through_nginx(
