@@ -354,3 +354,27 @@ def test_the_key_endpoint_down_for_minutes_leaves_cached_keys_working_with_bound
 
     assert answers == [alice.email] * 50
     assert assertion_gateway.fetches() - fetches == 5  # one per SSO_JWKS_MIN_REFRESH, not one per request
+
+
+def test_a_database_failure_while_creating_the_user_is_503_with_nothing_written(
+    headers_gateway: None, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.db import OperationalError, connection
+    from users.models import User
+
+    settings.SSO_CREATE_USERS = True
+
+    def inserts_fail(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith("INSERT"):
+            raise OperationalError("disk I/O error")
+        return execute(sql, params, many, context)
+
+    browser = Client(REMOTE_ADDR=GATEWAY, raise_request_exception=False)
+    with connection.execute_wrapper(inserts_fail):
+        response = forwarded(browser, **{"X-Forwarded-Email": "dana@example.com"})
+
+    assert (response.status_code, response.json()["error_code"]) == (503, "DATABASE_UNAVAILABLE")
+    assert (response["Retry-After"], response["X-Label-Studio-SSO"]) == ("5", "database-unavailable")
+    assert not User.objects.filter(email="dana@example.com").exists()
+    assert session_user(browser) is None
+    assert "sso login refused: reason=database-unavailable via=gateway" in caplog.text

@@ -4,6 +4,7 @@ container fetches over HTTPS. Portal-signed tokens reach the same container dire
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,29 @@ def test_a_token_the_portal_signed_logs_in_without_the_gateway(behind_the_gatewa
     assert landing.json()["email"] == "alice@example.com"
     assert replay.headers["X-Label-Studio-SSO"] == "replayed"
     assert_no_token_in(server.logs(), [token])
+
+
+def test_identity_headers_spelled_with_underscores_never_arrive_even_from_the_gateways_address(
+    behind_the_gateway: Any,
+) -> None:
+    """WSGI turns both ``X-Forwarded-Email`` and ``X_Forwarded_Email`` into one variable; gunicorn
+    drops the second spelling, so a client whose proxy passes it on cannot pose as the gateway."""
+    server, _proxy, gateway = behind_the_gateway
+    sneaked = {
+        "X_Forwarded_Email": "bob@example.com",
+        "X_Gateway_Assertion": gateway.sign(gateway.assertion_claims("bob@example.com")),
+    }
+    head = f"GET {WHOAMI} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in sneaked.items()) + "\r\n"
+    with socket.create_connection(
+        ("127.0.0.1", server.port), timeout=60, source_address=(GATEWAY_ADDRESS, 0)
+    ) as s:
+        s.sendall(head.encode())
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+
+    assert answer.split(b"\r\n", 1)[0] in (b"HTTP/1.1 401 Unauthorized", b"HTTP/1.1 403 Forbidden"), answer[
+        :300
+    ]
+    assert b"bob@example.com" not in answer
