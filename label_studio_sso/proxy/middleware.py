@@ -103,11 +103,11 @@ def _anonymous(request: HttpRequest) -> None:
     request.auser = anonymous  # type: ignore[attr-defined]
 
 
-_STATUS_CODES = {
-    TokenRejected: ErrorCode.GATEWAY_ASSERTION_INVALID,
-    ClaimsRefused: ErrorCode.GATEWAY_IDENTITY_INVALID,
-    UserRefused: ErrorCode.GATEWAY_USER_REFUSED,
-}
+_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (TokenRejected, ErrorCode.GATEWAY_ASSERTION_INVALID),
+    (ClaimsRefused, ErrorCode.GATEWAY_IDENTITY_INVALID),
+    (UserRefused, ErrorCode.GATEWAY_USER_REFUSED),
+)
 
 
 def _refused(request: HttpRequest, refused: Exception) -> HttpResponseBase:
@@ -120,7 +120,8 @@ def _refused(request: HttpRequest, refused: Exception) -> HttpResponseBase:
     if reason == Reason.DATABASE_UNAVAILABLE:
         error = ApiError(ErrorCode.DATABASE_UNAVAILABLE)
     else:
-        error = ApiError(_STATUS_CODES[type(refused)], LOGIN_PAGE_SENTENCES.get(reason))
+        code = next(code for kind, code in _CODES if isinstance(refused, kind))
+        error = ApiError(code, LOGIN_PAGE_SENTENCES.get(reason))
     if request.path.startswith("/api/") or "text/html" not in request.headers.get("Accept", ""):
         response: HttpResponseBase = error_response(error)
     else:
