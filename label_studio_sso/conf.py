@@ -8,6 +8,7 @@ container entrypoint. Values are read lazily and re-read when Django's
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -365,8 +366,12 @@ def _public_keys(value: Any) -> dict[str, Any] | None:
 
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, dict):
-        return value
+    if isinstance(value, dict):  # parsed keys (from the environment), or a JWKS document in settings
+        from jwt import PyJWK
+
+        if value and all(isinstance(key, PyJWK) for key in value.values()):
+            return value
+        return parse_public_keys(json.dumps(value))
     return parse_public_keys(_string(value))
 
 

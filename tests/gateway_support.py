@@ -82,33 +82,22 @@ class Gateway:
         self.control("reset", {})
 
     def assertion_claims(self, email: str = "alice@example.com", **changes: Any) -> dict[str, Any]:
-        now = int(time.time())
-        claims = {
-            "iss": ASSERTION_ISSUER,
-            "aud": ASSERTION_AUDIENCE,
-            "sub": email,
-            "email": email,
-            "iat": now,
-            "exp": now + 600,
-            **changes,
-        }
-        return {name: value for name, value in claims.items() if value is not None}
+        base = {"iss": ASSERTION_ISSUER, "aud": ASSERTION_AUDIENCE, "sub": email, "email": email}
+        return _claims(base, 600, changes)
 
     def portal_claims(self, email: str = "alice@example.com", **changes: Any) -> dict[str, Any]:
-        now = int(time.time())
-        claims = {
-            "iss": PORTAL_ISSUER,
-            "aud": PORTAL_AUDIENCE,
-            "email": email,
-            "iat": now,
-            "exp": now + 300,
-            "jti": os.urandom(16).hex(),
-            **changes,
-        }
-        return {name: value for name, value in claims.items() if value is not None}
+        base = {"iss": PORTAL_ISSUER, "aud": PORTAL_AUDIENCE, "email": email, "jti": os.urandom(16).hex()}
+        return _claims(base, 300, changes)
 
     def log(self) -> str:
         return self.output.read_text(errors="replace")
+
+
+def _claims(base: dict[str, Any], lifetime: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` issued now for ``lifetime`` seconds, with ``changes`` (None removes a claim)."""
+    now = int(time.time())
+    claims = {**base, "iat": now, "exp": now + lifetime, **changes}
+    return {name: value for name, value in claims.items() if value is not None}
 
 
 @contextmanager

@@ -286,3 +286,17 @@ def test_the_readmes_key_commands_and_minting_examples_give_tokens_label_studio_
         assert outcome(url_login(browser, token)) == "logged-in"
         assert whoami(browser) == "alice@example.com"
     assert python["login_url"].startswith("https://ls.example.com/api/sso/login?token=ey")
+
+
+def test_keys_given_in_django_settings_as_a_jwks_document_verify_and_nonsense_is_a_setting_error(
+    portal: Any, settings: Any, alice: Any
+) -> None:
+    from label_studio_sso.checks import check_setting_values
+
+    published = requests.get(portal.jwks_url, verify=portal.ca_file, timeout=10).json()
+    settings.SSO_ISSUER_JWKS_URL = None
+    settings.SSO_ISSUER_PUBLIC_KEYS = published  # a dict, as a settings.py would write it
+
+    assert outcome(url_login(Client(), portal.sign(portal.portal_claims(), "EdDSA"))) == "logged-in"
+    settings.SSO_ISSUER_PUBLIC_KEYS = {"portal": "not a key"}
+    assert [error.id for error in check_setting_values()] == ["label_studio_sso.E001"]

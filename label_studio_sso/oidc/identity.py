@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..claims import ClaimsRefused, email_of, groups_of, name_of
+from ..claims import ClaimsRefused, email_of, identity_of
 from ..conf import sso_settings
 from ..errors import Reason
 from ..provisioning import Identity
@@ -29,12 +29,7 @@ def needs_userinfo(claims: Mapping[str, Any]) -> bool:
 
 def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
     """The Identity the claims describe; ClaimsRefused if they do not describe one."""
-    email = email_of(claims.get("email"))
+    email_of(claims.get("email"))  # a missing or malformed email is reported before verification
     if claims.get("email_verified") not in (True, "true"):
         raise ClaimsRefused(Reason.EMAIL_NOT_VERIFIED)
-    return Identity(
-        email=email,
-        first_name=name_of(claims.get("given_name")),
-        last_name=name_of(claims.get("family_name")),
-        groups=groups_of(claims.get(sso_settings.SSO_OIDC_GROUPS_CLAIM)),
-    )
+    return identity_of(claims, groups_claim=sso_settings.SSO_OIDC_GROUPS_CLAIM)

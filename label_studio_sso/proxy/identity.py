@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 from ..claims import ClaimsRefused, email_of, groups_of, identity_of, name_of
 from ..conf import sso_settings
-from ..errors import Reason, TokenRejected
+from ..errors import Reason
 from ..jwks import keys_at
 from ..provisioning import Identity
 from ..signed_tokens import verify_signed
@@ -81,7 +81,7 @@ def _identity_of_assertion(raw: str) -> Identity:
     )
     identity = identity_of(claims)
     if identity.first_name is None and identity.last_name is None and "name" in claims:
-        first_name, last_name = _split_name(_text(claims["name"]))
+        first_name, last_name = _split_name(claims["name"])  # name_of checks its type
         return Identity(identity.email, first_name, last_name, identity.groups)
     return identity
 
@@ -101,19 +101,10 @@ def _header(request: HttpRequest, name: str) -> str | None:
         raise ClaimsRefused(Reason.INVALID_CLAIM) from None
 
 
-def _split_name(full_name: str | None) -> tuple[str | None, str | None]:
+def _split_name(full_name: Any) -> tuple[str | None, str | None]:
     """A display name such as "Mary Ann Smith" as Label Studio's first ("Mary Ann") and last name."""
     name = name_of(full_name)
     if name is None:
         return None, None
     first, _space, last = name.rpartition(" ")
     return (first, last) if first else (last, "")
-
-
-def _text(value: Any) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise ClaimsRefused(Reason.INVALID_CLAIM)
-    return value
-
-
-__all__ = ["ClaimsRefused", "TokenRejected", "asserted_identity", "identity_headers", "is_enabled"]

@@ -96,11 +96,11 @@ def _logged_in_as(request: HttpRequest, identity: Identity) -> None:
 def _anonymous(request: HttpRequest) -> None:
     """No identity from the gateway: this request has no user, whatever its session says."""
     request.user = AnonymousUser()
+    request.auser = _anonymous_user  # type: ignore[attr-defined]
 
-    async def anonymous() -> AnonymousUser:
-        return AnonymousUser()
 
-    request.auser = anonymous  # type: ignore[attr-defined]
+async def _anonymous_user() -> AnonymousUser:
+    return AnonymousUser()
 
 
 _CODES: tuple[tuple[type[Exception], str], ...] = (
