@@ -73,6 +73,11 @@ def test_the_postgres_profile_runs_two_replicas_on_one_database() -> None:
         assert "SECRET_KEY" in environment
 
 
+def own_gateway_network(third_octet: int) -> dict[str, str]:
+    """A subnet for the gateway network no other project of this run uses at the same time."""
+    return {"GATEWAY_SUBNET": f"172.30.{third_octet}.0/24", "GATEWAY_ADDRESS": f"172.30.{third_octet}.10"}
+
+
 @pytest.fixture
 def compose_project(sso_image: str) -> Iterator[tuple[str, dict[str, str]]]:
     project = f"lsso-test-{os.getpid()}"
@@ -82,6 +87,7 @@ def compose_project(sso_image: str) -> Iterator[tuple[str, dict[str, str]]]:
         "PORT": str(free_port()),
         "PORTAL_PORT": str(portal_port),
         "SSO_FRAME_ANCESTORS": f"http://localhost:{portal_port}",
+        **own_gateway_network(72),  # compose v1 makes the gateway network for every project
     }
     yield project, env
     compose("-p", project, "down", "-v", env=env, check=False)
@@ -153,6 +159,7 @@ def test_the_oidc_profile_signs_in_at_its_demo_provider(
         "LSSO_IMAGE": sso_image,
         "LSSO_IDP_IMAGE": idp_image,
         "OIDC_PORT": str(free_port()),
+        **own_gateway_network(73),
         "IDP_PORT": str(free_port()),
     }
     # What the browser does for *.localhost: this machine.
@@ -211,6 +218,7 @@ def test_the_gateway_profile_signs_people_in_through_nginx(
         "LSSO_IDP_IMAGE": idp_image,
         "LSSO_GATEWAY_IMAGE": gateway_image,
         "GATEWAY_PORT": str(free_port()),
+        **own_gateway_network(71),
     }
     url = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
     logs = lambda: compose("-p", project, "logs", env=env, check=False).stdout  # noqa: E731
