@@ -191,3 +191,48 @@ def user_updated(*, user_id: int, fields: list[str], via: str) -> None:
         via,
         extra={"sso_event": "user_updated", "sso_user_id": user_id},
     )
+
+
+def scim_refused(*, method: str, resource: str, status: int, scim_type: str | None, peer: str) -> None:
+    """A SCIM request was refused: which endpoint, why (status, scimType) and from where; no body."""
+    audit_logger.log(
+        logging.WARNING if status in (401, 429) else logging.INFO,
+        "sso scim refused: method=%s resource=%s status=%s scim_type=%s peer=%s",
+        method,
+        resource,
+        status,
+        scim_type or "-",
+        peer,
+        extra={"sso_event": "scim_refused", "sso_status": status, "sso_scim_type": scim_type},
+    )
+
+
+def user_deactivated(*, user_id: int, via: str) -> None:
+    """A user was deactivated (SCIM ``active: false`` or DELETE); their sessions end with it."""
+    audit_logger.info(
+        "sso user deactivated: user_id=%s via=%s",
+        user_id,
+        via,
+        extra={"sso_event": "user_deactivated", "sso_user_id": user_id},
+    )
+
+
+def user_reactivated(*, user_id: int, via: str) -> None:
+    """A user was switched back on: only SCIM, the administrator's system, ever does this."""
+    audit_logger.info(
+        "sso user reactivated: user_id=%s via=%s",
+        user_id,
+        via,
+        extra={"sso_event": "user_reactivated", "sso_user_id": user_id},
+    )
+
+
+def scim_group_changed(*, group_id: int, change: str, members: int) -> None:
+    """A SCIM group was created, changed or deleted (its id and member count, never names)."""
+    audit_logger.info(
+        "sso scim group %s: group_id=%s members=%s",
+        change,
+        group_id,
+        members,
+        extra={"sso_event": "scim_group_changed", "sso_group_id": group_id},
+    )

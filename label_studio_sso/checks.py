@@ -236,3 +236,39 @@ def check_combinations(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         )
     return errors
+
+
+@register()
+def check_scim(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    """E016, W004: SCIM needs its routes; without SSO_CREATE_USERS it cannot create users."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        token, create_users = sso_settings.SSO_SCIM_TOKEN, sso_settings.SSO_CREATE_USERS
+    except ImproperlyConfigured:  # reported by E001
+        return []
+    if token is None:
+        return []
+    problems: list[Error | Warning] = []
+    try:
+        routed = reverse("label_studio_sso_scim:users") == "/scim/v2/Users"
+    except NoReverseMatch:
+        routed = False
+    if not routed:
+        problems.append(
+            Error(
+                "SSO_SCIM_TOKEN is set but the URLconf does not serve SCIM at /scim/v2/.",
+                hint='Add path("scim/v2/", include("label_studio_sso.scim.urls")) to the URLconf.',
+                id="label_studio_sso.E016",
+            )
+        )
+    if not create_users:
+        problems.append(
+            Warning(
+                "SSO_SCIM_TOKEN is set without SSO_CREATE_USERS: SCIM can update and deactivate users "
+                "but every create (POST /Users) is refused.",
+                hint="Set SSO_CREATE_USERS=true to let the identity provider create users.",
+                id="label_studio_sso.W004",
+            )
+        )
+    return problems

@@ -183,6 +183,19 @@ def _key(value: Any) -> bytes:
     return value
 
 
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750's b64token
+
+
+def _optional_bearer_token(value: Any) -> str | None:
+    """A bearer token a client sends in a header (RFC 6750 characters), long enough to guess never."""
+    text = _string(value).strip() if value is not None else ""
+    if not text:
+        return None
+    if len(text) < MIN_KEY_BYTES or len(text) > 500 or not _BEARER_TOKEN.fullmatch(text):
+        raise ValueError
+    return text
+
+
 def _optional_key(value: Any) -> bytes | None:
     if value is None or value == "" or value == b"":
         return None
@@ -546,6 +559,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("SSO_ISSUER_ALGORITHMS", ("RS256", "ES256", "EdDSA"), _algorithms, _ALGORITHMS_ALLOWED),
     Option("SSO_ISSUER", "", _optional_text(500), "the issuer (iss) the portal signs its tokens as"),
     Option("SSO_ISSUER_AUDIENCE", "", _optional_text(500), "the audience (aud) the portal signs for"),
+    Option(
+        "SSO_SCIM_TOKEN",
+        None,
+        _optional_bearer_token,
+        f"a bearer token of {MIN_KEY_BYTES} to 500 characters (letters, digits, - . _ ~ + / and trailing =), "
+        "or unset for no SCIM",
+        secret=True,
+    ),
+    Option("SSO_SCIM_RATE_LIMIT", "600/m", _rate, "a rate such as 600/m (count per s, m, h or d)"),
     Option(
         "SSO_JWKS_MIN_REFRESH",
         60,

@@ -90,3 +90,48 @@ class OidcSession(models.Model):
 
     def __str__(self) -> str:
         return f"OpenID Connect login of user {self.user_id}"
+
+
+class ScimAccount(models.Model):
+    """What SCIM knows of a Label Studio user beyond its columns: the provider's names for it.
+
+    ``user_name`` is the provider's ``userName`` as sent (``user_name_key`` its comparison form,
+    unique); ``external_id`` its ``externalId``; ``email_type`` and
+    ``email_primary`` what it said of the email. ``deleted_at`` marks a SCIM DELETE: the user is
+    deactivated, kept with every annotation, and answers 404 to SCIM until created again. A
+    user SCIM never wrote has no row: its ``userName`` is its email.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="sso_scim_account"
+    )
+    user_name = models.CharField(max_length=255)
+    user_name_key = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    email_type = models.CharField(max_length=32, blank=True)
+    email_primary = models.BooleanField(null=True)
+    updated_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SSO SCIM account"
+
+    def __str__(self) -> str:
+        return f"SCIM account of user {self.user_id}"
+
+
+class ScimGroup(models.Model):
+    """A group an identity provider pushed over SCIM; its members' staff flags follow SSO_STAFF_GROUPS."""
+
+    display_name = models.CharField(max_length=255)
+    display_name_key = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="sso_scim_groups", blank=True)
+
+    class Meta:
+        verbose_name = "SSO SCIM group"
+
+    def __str__(self) -> str:
+        return f"SCIM group {self.pk}"

@@ -96,13 +96,14 @@ def find_or_create_user(identity: Identity, *, organization: Any = None) -> tupl
     organization = organization if organization is not None else organization_for_new_users()
     try:
         with transaction.atomic():  # a savepoint: a concurrent first login may win the insert
-            user = _new_user(identity, organization)
+            user = create_user(identity, organization)
     except IntegrityError:
         return find_user_by_email(identity.email), False  # created by that other login
     return user, True
 
 
-def _new_user(identity: Identity, organization: Any) -> Any:
+def create_user(identity: Identity, organization: Any) -> Any:
+    """A new active member of ``organization``, with an unusable password; no checks (callers make them)."""
     email = new_user_email(identity.email)
     user = get_user_model()._default_manager.create_user(
         email=email,

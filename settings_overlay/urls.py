@@ -1,8 +1,9 @@
 """Label Studio's URLconf with the SSO routes in front of it.
 
 ``api/sso/`` is the token API (the 6.x path); ``sso/oidc/`` the OpenID Connect sign-in;
-``logout`` and ``user/signup/`` wrap Label Studio's own views (the provider's logout after
-Label Studio's; sign-up closed while SSO_PASSWORD_LOGIN is false).
+``scim/v2/`` SCIM 2.0 provisioning; ``logout`` and ``user/signup/`` wrap Label Studio's own
+views (the provider's logout after Label Studio's; sign-up closed while SSO_PASSWORD_LOGIN
+is false).
 """
 
 from core.urls import urlpatterns as label_studio_urlpatterns
@@ -14,6 +15,7 @@ from label_studio_sso.password_login import signup_view
 urlpatterns = [
     path("api/sso/", include("label_studio_sso.urls")),
     path("sso/oidc/", include("label_studio_sso.oidc.urls")),
+    path("scim/v2/", include("label_studio_sso.scim.urls")),
     re_path(r"^logout/?$", logout_view),
     path("user/signup/", signup_view),
     *label_studio_urlpatterns,

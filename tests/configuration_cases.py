@@ -52,6 +52,8 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "SSO_ISSUER_ALGORITHMS": ("HS256", "RS256,none"),
     "SSO_ISSUER": ("portal\u200b", "p" * 501),
     "SSO_ISSUER_AUDIENCE": ("label\u200bstudio", "l" * 501),
+    "SSO_SCIM_TOKEN": ("a token with spaces " + "x" * 32, "t" * 31),
+    "SSO_SCIM_RATE_LIMIT": ("lots", "0/m"),
     "PORT": ("http", "65536"),
     "LISTEN_ADDRESS": ("everywhere", "fe80::1%eth0"),
     "WEB_CONCURRENCY": ("two", "65"),
@@ -93,6 +95,7 @@ EMPTY_MEANS = {
     "SSO_ISSUER_PUBLIC_KEYS": "no portal-signed tokens from configured keys",
     "SSO_ISSUER": "unset (needed only with portal keys)",
     "SSO_ISSUER_AUDIENCE": "unset (needed only with portal keys)",
+    "SSO_SCIM_TOKEN": "SCIM off",
 }
 
 IMAGE_ONLY = {option.name for option in IMAGE_OPTIONS}

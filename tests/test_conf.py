@@ -63,6 +63,8 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_ISSUER_ALGORITHMS": ("RS256", "ES256", "EdDSA"),
         "SSO_ISSUER": "",
         "SSO_ISSUER_AUDIENCE": "",
+        "SSO_SCIM_TOKEN": None,
+        "SSO_SCIM_RATE_LIMIT": "600/m",
     }
     for option in OPTIONS:
         assert option.clean(option.default) == option.default
@@ -113,6 +115,9 @@ def test_defaults_are_the_documented_ones() -> None:
         ("SSO_OIDC_GROUPS_CLAIM", "https://example.com/claims/groups", "https://example.com/claims/groups"),
         ("SSO_PASSWORD_LOGIN", "off", False),
         ("SSO_JWKS_MIN_REFRESH", "0", 0),
+        ("SSO_SCIM_TOKEN", " " + "Tok3n-._~+/" * 3 + "==\n", "Tok3n-._~+/" * 3 + "=="),
+        ("SSO_SCIM_TOKEN", "", None),
+        ("SSO_SCIM_RATE_LIMIT", "20/s", "20/s"),
     ],
 )
 def test_environment_values_become_typed_settings(name: str, text: str, value: Any) -> None:

@@ -1,4 +1,4 @@
-"""Refuse an oversized or unframed request to an SSO endpoint with a body, before anything reads it.
+"""Refuse an oversized or unframed request to an SSO or SCIM endpoint, before anything reads its body.
 
 Label Studio's own ContextLogMiddleware reads every request body (up to Django's
 250 MiB DATA_UPLOAD_MAX_MEMORY_SIZE) before any view runs, so the token API's cap in
@@ -16,9 +16,15 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
+from .. import audit
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode, error_response
 from ..frame_stack import call_with_room
 from ..http import mark_token_response
+from ..scim.access import peer_address
+from ..scim.responses import ScimError, error_json
+
+SCIM_PREFIX = "/scim/v2/"
+MAX_SCIM_BODY_BYTES = 1024 * 1024  # a SCIM message, at most (a group of 10,000 members fits)
 
 
 class TokenApiBodyLimitMiddleware:
@@ -28,9 +34,13 @@ class TokenApiBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if declared_length(request) > MAX_BODY_BYTES and _is_token_api(request):
+        if request.path.startswith(SCIM_PREFIX):
+            refusal = _scim_refusal(request)
+            if refusal is not None:
+                return refusal
+        elif declared_length(request) > MAX_BODY_BYTES and _is_token_api(request):
             return _unread(ErrorCode.PAYLOAD_TOO_LARGE)
-        if is_unframed(request) and _is_token_api(request):
+        elif is_unframed(request) and _is_token_api(request):
             return _unread(ErrorCode.LENGTH_REQUIRED)
         # The outermost middleware: the rest of the request runs with room on the frame stack.
         return call_with_room(self.get_response, request)
@@ -40,6 +50,20 @@ def _unread(code: str) -> HttpResponseBase:
     response = error_response(ApiError(code))
     response["Connection"] = "close"  # the unread body must not be parsed as the next request
     return mark_token_response(response)
+
+
+def _scim_refusal(request: HttpRequest) -> HttpResponseBase | None:
+    """SCIM's own error body for a body over its limit (413) or without a length (411), unread."""
+    if declared_length(request) > MAX_SCIM_BODY_BYTES:
+        status = 413
+    elif is_unframed(request):
+        status = 411
+    else:
+        return None
+    audit.scim_refused(
+        method=request.method or "-", resource="-", status=status, scim_type=None, peer=peer_address(request)
+    )
+    return error_json(ScimError(status), Connection="close")
 
 
 def is_unframed(request: HttpRequest) -> bool:
