@@ -22,6 +22,7 @@ from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr
 from .resources import DEFAULT_COUNT, MAX_RESULTS
 from .responses import ScimError
 
+MAX_FILTER_LENGTH = 4096  # what fits in a request line; a provider's filters are a few dozen characters
 Narrowing = Callable[[AttrPath, str], Q | None]
 _QUERY_PARAMETERS = ("filter", "startIndex", "count", "attributes", "excludedAttributes")
 
@@ -29,6 +30,8 @@ _QUERY_PARAMETERS = ("filter", "startIndex", "count", "attributes", "excludedAtt
 def search_request(model: Any, parameters: Mapping[str, Any]) -> SearchRequest[Any]:
     """The query as the library reads it; 400 invalidFilter / invalidValue when it cannot."""
     wanted = {name: parameters[name] for name in _QUERY_PARAMETERS if name in parameters}
+    if len(str(wanted.get("filter") or "")) > MAX_FILTER_LENGTH:
+        raise ScimError(400, "invalidFilter", f"The filter is longer than {MAX_FILTER_LENGTH} characters.")
     try:
         return SearchRequest[model].model_validate(wanted, scim_ctx=Context.SEARCH_REQUEST)
     except ValidationError as error:
