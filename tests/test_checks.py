@@ -212,3 +212,23 @@ def test_a_gateway_without_its_middleware_after_authentication_is_an_error() -> 
         assert ids(checks.check_combinations()) == {"label_studio_sso.E015"}
     with override_settings(MIDDLEWARE=without):
         assert ids(checks.check_combinations()) == set()  # no gateway configured: not needed
+
+
+@override_settings(SSO_SCIM_TOKEN="t" * 40, SSO_CREATE_USERS=True)
+def test_scim_needs_its_routes_at_scim_v2() -> None:
+    from django.urls import clear_url_caches
+
+    assert ids(checks.check_scim()) == set()
+    clear_url_caches()
+    try:
+        with override_settings(ROOT_URLCONF="label_studio_sso.urls"):  # the token API's routes only
+            assert ids(checks.check_scim()) == {"label_studio_sso.E016"}
+    finally:
+        clear_url_caches()
+
+
+def test_scim_without_user_creation_is_a_warning_and_without_a_token_nothing() -> None:
+    with override_settings(SSO_SCIM_TOKEN="t" * 40):
+        assert ids(checks.check_scim()) == {"label_studio_sso.W004"}
+    with override_settings(SSO_SCIM_TOKEN=""):
+        assert ids(checks.check_scim()) == set()

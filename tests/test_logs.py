@@ -214,6 +214,49 @@ def test_gateway_and_portal_signed_logins_log_no_assertion_token_or_identity(
     ]  # (Label Studio's DEBUG lines name users)
 
 
+def test_a_scim_provisioning_flow_logs_ids_and_never_the_token_or_a_payload(
+    settings: Any, caplog: Any, capfd: Any, organization_owner: Any, alice: Any
+) -> None:
+    from scim_support import GROUP, TOKEN, Scim, okta_user, patch
+
+    settings.SSO_SCIM_TOKEN, settings.SSO_CREATE_USERS, settings.SSO_STAFF_GROUPS = TOKEN, True, "ls-admins"
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="label_studio_sso")
+    scim = Scim(Client(REMOTE_ADDR="10.20.0.7"))
+    secret_name, secret_user_name, secret_group = "Zebulon-Quixote", "zq.upn@contoso.example", "Quasar-Admins"
+
+    created = scim.post(
+        "Users", {**okta_user("zq@example.com", secret_name, "Xylo"), "userName": secret_user_name}
+    )
+    user = created.json()["id"]
+    scim.get(f'Users?filter=userName eq "{secret_user_name}"')
+    scim.patch(f"Users/{user}", patch({"op": "Replace", "path": "active", "value": "False"}))
+    group = scim.post(
+        "Groups", {"schemas": [GROUP], "displayName": secret_group, "members": [{"value": user}]}
+    )
+    scim.delete(f"Groups/{group.json()['id']}")
+    scim.delete(f"Users/{user}")
+    scim.post("Users", okta_user("alice@example.com", secret_name))  # 409
+    scim.get(f'Users?filter=userName eq "{secret_name}" or')  # 400
+    Scim(Client(REMOTE_ADDR="10.20.0.8"), token=TOKEN[:-1] + "Q").get("Users")  # 401
+
+    captured = caplog.text + "".join(capfd.readouterr())
+    assert_nothing_of(
+        {
+            "token": fragments(TOKEN, 12),
+            "wrong token": fragments(TOKEN[:-1] + "Q", 12),
+            "names": {secret_name, "Xylo", secret_user_name, secret_group, "zq@example.com"},
+            "Okta's password": {"Okta-sends-a-password"},
+        },
+        captured,
+    )
+    assert f"sso user created: user_id={user} via=scim" in captured
+    assert f"sso user deactivated: user_id={user} via=scim" in captured
+    assert "sso scim refused: method=POST resource=Users status=409 scim_type=uniqueness" in captured
+    assert "sso scim refused: method=GET resource=Users status=401" in captured
+    assert "sso scim group created" in captured and "sso scim group deleted" in captured
+
+
 @pytest.mark.parametrize(
     ("msg", "args", "kept_msg", "kept_args"),
     [
