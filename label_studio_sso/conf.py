@@ -567,7 +567,7 @@ OPTIONS: tuple[Option, ...] = (
         "or unset for no SCIM",
         secret=True,
     ),
-    Option("SSO_SCIM_RATE_LIMIT", "600/m", _rate, "a rate such as 600/m (count per s, m, h or d)"),
+    Option("SSO_SCIM_RATE_LIMIT", "3000/m", _rate, "a rate such as 3000/m (count per s, m, h or d)"),
     Option(
         "SSO_JWKS_MIN_REFRESH",
         60,

@@ -64,7 +64,7 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_ISSUER": "",
         "SSO_ISSUER_AUDIENCE": "",
         "SSO_SCIM_TOKEN": None,
-        "SSO_SCIM_RATE_LIMIT": "600/m",
+        "SSO_SCIM_RATE_LIMIT": "3000/m",
     }
     for option in OPTIONS:
         assert option.clean(option.default) == option.default

@@ -1,0 +1,140 @@
+"""SCIM 2.0 against the running image: an independent conformance checker, hostile requests, a browser.
+
+``scim2-tester`` (from PyPI, by the python-scim project) discovers the service from its
+``/ServiceProviderConfig``, ``/ResourceTypes`` and ``/Schemas`` and runs every check it has
+against them: create, read, list, filter, attribute selection, search, replace, PATCH add /
+replace / remove on each published attribute, delete, discovery and unknown URLs. Each
+result is written to ``test-output/e2e/scim-conformance.md``. Every check must pass, except
+the ones listed in NOT_APPLICABLE, each with the reason the README gives.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from e2e_support import ADMIN_TOKEN, LabelStudio
+from scim_support import CONTENT_TYPE, ERROR, TOKEN, okta_user, patch
+from sso_support import REPO
+
+pytestmark = pytest.mark.e2e
+
+REPORT = REPO / "test-output" / "e2e" / "scim-conformance.md"
+PASSING = {"SUCCESS", "COMPLIANT", "ACCEPTABLE"}
+# (check, what its reason names) -> why it does not apply; the README's SCIM section says the same.
+NOT_APPLICABLE = {
+    (
+        "check_remove_attribute",
+        "'active'",
+    ): "a user is active or not: removing active is refused (400 mutability)",
+}
+
+
+@pytest.fixture(scope="module")
+def label_studio(start_label_studio: Any) -> Iterator[LabelStudio]:
+    yield start_label_studio(
+        {"SSO_SCIM_TOKEN": TOKEN, "SSO_CREATE_USERS": "true", "SSO_STAFF_GROUPS": "ls-admins"}
+    )
+
+
+def scim(server: LabelStudio, method: str, path: str, body: Any = None, token: str | None = TOKEN) -> Any:
+    headers = {"Content-Type": CONTENT_TYPE, **({"Authorization": f"Bearer {token}"} if token else {})}
+    return requests.request(method, f"{server.url}/scim/v2/{path}", json=body, headers=headers, timeout=60)
+
+
+def test_every_check_of_the_independent_scim_conformance_checker_passes(label_studio: LabelStudio) -> None:
+    from httpx2 import Client
+    from scim2_client.engines.httpx2 import SyncSCIMClient
+    from scim2_tester import check_server
+
+    with Client(base_url=f"{label_studio.url}/scim/v2", headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        results = check_server(SyncSCIMClient(http))
+
+    rows = [
+        (result.title, result.status.name, (result.reason or "").replace("\n", " ")[:200])
+        for result in results
+    ]
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(
+        "| check | status | reason |\n|---|---|---|\n"
+        + "".join(f"| {title} | {status} | {reason.replace('|', '/')} |\n" for title, status, reason in rows)
+    )
+    failing = [
+        (title, reason)
+        for title, status, reason in rows
+        if status not in PASSING
+        and not any(title == check and named in reason for check, named in NOT_APPLICABLE)
+    ]
+    assert failing == []
+    assert len(rows) >= 60  # the checker ran its whole suite against Users and Groups
+    assert sum(1 for _title, status, _reason in rows if status not in PASSING) == len(NOT_APPLICABLE)
+
+
+def test_hostile_requests_to_the_image_are_scim_errors_and_change_nothing(label_studio: LabelStudio) -> None:
+    created = scim(label_studio, "post", "Users", okta_user("hostile-target@example.com"))
+    assert created.status_code == 201, created.text
+    target = created.json()["id"]
+    deactivate = patch({"op": "replace", "value": {"active": False}})
+
+    answers = [
+        scim(label_studio, "patch", f"Users/{target}", deactivate, token=None),
+        scim(label_studio, "patch", f"Users/{target}", deactivate, token=TOKEN[:-1] + "x"),
+        scim(label_studio, "get", "Users?filter=" + requests.utils.quote('userName eq "x" or 1=1 --')),
+        scim(label_studio, "get", "Users/1%20OR%201=1"),
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401, 400, 404]
+    assert all(answer.json()["schemas"] == [ERROR] for answer in answers)
+    assert scim(label_studio, "get", f"Users/{target}").json()["active"] is True
+
+
+def test_a_10_mb_body_gets_413_before_it_is_sent(label_studio: LabelStudio) -> None:
+    head = (
+        f"POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Content-Type: {CONTENT_TYPE}\r\nContent-Length: {10 * 1024 * 1024}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", label_studio.port), timeout=10) as connection:
+        connection.sendall(head + b'{"userName": "')
+        answer = connection.recv(65536)
+
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert ERROR.encode() in answer
+    assert time.monotonic() - started < 5
+
+
+def test_a_user_deactivated_by_scim_is_logged_out_of_an_open_tab_on_its_next_request(
+    page: Any, label_studio: LabelStudio
+) -> None:
+    created = scim(label_studio, "post", "Users", okta_user("tab-user@example.com", "Tab", "User"))
+    assert created.status_code == 201, created.text
+    login = requests.post(
+        f"{label_studio.url}/api/sso/token",
+        json={"email": "tab-user@example.com"},
+        headers={"Authorization": f"Token {ADMIN_TOKEN}"},
+        timeout=30,
+    ).json()["login_url"]
+    page.goto(login.replace("127.0.0.1", "ls.example.test"))
+    page.wait_for_url(lambda url: "token=" not in url and "/user/login" not in url, timeout=60000)
+    page.get_by_text("Create Project").first.wait_for(timeout=60000)  # Label Studio's home, signed in
+    assert (
+        page.evaluate("fetch('/api/current-user/whoami').then(r => r.json())")["email"]
+        == "tab-user@example.com"
+    )
+
+    deactivated = scim(
+        label_studio,
+        "patch",
+        f"Users/{created.json()['id']}",
+        patch({"op": "Replace", "path": "active", "value": "False"}),
+    )
+    assert deactivated.json()["active"] is False
+
+    page.reload()
+    page.wait_for_url(re.compile(r"/user/login"), timeout=60000)
+    assert page.evaluate("fetch('/api/current-user/whoami').then(r => r.status)") == 401
