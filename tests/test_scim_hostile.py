@@ -386,3 +386,20 @@ def test_unknown_ids_and_paths_are_404(scim: Scim, unchanged: None) -> None:
     ):
         assert scim_error(scim.get(path)) == (404, None), path
     assert scim_error(scim.call("post", "ServiceProviderConfig", {})) == (405, None)
+
+
+def test_a_database_failure_while_creating_a_user_is_503_with_nothing_written(
+    scim: Scim, alice: Any, unchanged: None
+) -> None:
+    from django.db import OperationalError, connection
+
+    def user_inserts_fail(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith('INSERT INTO "HTX_USER"'):
+            raise OperationalError("disk I/O error")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(user_inserts_fail):
+        response = scim.post("Users", okta_user("carol@example.com"))
+
+    assert scim_error(response) == (503, None)
+    assert response["Retry-After"] == "5"

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.http import HttpResponse
 
+from ..errors import ERRORS, ErrorCode
+
 CONTENT_TYPE = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
@@ -38,7 +40,7 @@ _BY_STATUS = {
     413: "The request body is too large.",
     429: "Too many SCIM requests; retry after the time in Retry-After.",
     501: "This operation is not supported.",
-    503: "The database is unavailable; retry shortly.",
+    503: ERRORS[ErrorCode.DATABASE_UNAVAILABLE].sentence,
 }
 
 
