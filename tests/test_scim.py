@@ -351,6 +351,12 @@ def test_filters_are_the_rfc_grammar_decided_by_the_library(
     assert names == expected
 
 
+def test_a_user_name_outside_ascii_is_found_in_any_case(scim: Scim, make_user: Callable[..., Any]) -> None:
+    zoe = make_user("zoë.örn@example.com")
+
+    assert [item["id"] for item in found(scim, 'filter=userName eq "ZOË.Örn@example.com"')] == [str(zoe.pk)]
+
+
 def test_attributes_and_excluded_attributes_shape_the_answer(scim: Scim, alice: Any) -> None:
     only = scim.get(f"Users/{alice.pk}?attributes=userName").json()
     without = scim.get(f"Users/{alice.pk}?excludedAttributes=emails,groups").json()

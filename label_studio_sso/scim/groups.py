@@ -22,7 +22,7 @@ from ..conf import sso_settings
 from ..models import ScimGroup
 from .resources import Group, GroupMember
 from .responses import ScimError
-from .users import VIA, comparison_key, scim_users
+from .users import VIA, comparison_key, is_scim_id, scim_users
 
 MAX_DISPLAY_NAME = 255
 MAX_MEMBERS = 10_000  # one group's members, at most, in one write
@@ -38,7 +38,7 @@ def scim_groups() -> QuerySet[Any]:
 def group_or_404(resource_id: str) -> ScimGroup:
     """The group with this SCIM id, or a 404."""
     group = None
-    if resource_id.isascii() and resource_id.isdigit() and len(resource_id) <= 18:
+    if is_scim_id(resource_id):
         group = scim_groups().filter(pk=int(resource_id)).first()
     if group is None:
         raise ScimError(404)
@@ -92,7 +92,7 @@ def wanted_from(resource: Group) -> WantedGroup:
     values = [member.value or "" for member in resource.members or []]
     if len(values) > MAX_MEMBERS:
         raise ScimError(400, "invalidValue", f"A group has at most {MAX_MEMBERS} members in one request.")
-    if any(not (value.isascii() and value.isdigit() and len(value) <= 18) for value in values):
+    if not all(is_scim_id(value) for value in values):
         raise ScimError(400, "invalidValue", "Each member must be a user's SCIM id.")
     member_ids = frozenset(int(value) for value in values)
     if len(set(scim_users().filter(pk__in=member_ids).values_list("pk", flat=True))) != len(member_ids):

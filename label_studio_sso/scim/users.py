@@ -66,13 +66,14 @@ def scim_users() -> QuerySet[Any]:
 
 def user_or_404(resource_id: str) -> Any:
     """The served user with this SCIM id (Label Studio's user id), or a 404."""
-    user = scim_users().filter(pk=int(resource_id)).first() if _is_id(resource_id) else None
+    user = scim_users().filter(pk=int(resource_id)).first() if is_scim_id(resource_id) else None
     if user is None:
         raise ScimError(404)
     return user
 
 
-def _is_id(text: str) -> bool:
+def is_scim_id(text: str) -> bool:
+    """Whether ``text`` can be a SCIM id here: a row's primary key, in ASCII digits."""
     return text.isascii() and text.isdigit() and len(text) <= 18
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -271,19 +272,15 @@ class UsersMixin:
         return users.scim_users()
 
     def narrowing(self, path: Any, value: str) -> Any:
-        from django.db.models import Q
-
-        if is_attribute(path, "userName", USER_SCHEMA):
-            by_email = Q(sso_scim_account__isnull=True, email__iexact=value) if value.isascii() else Q()
+        if is_attribute(path, "userName", USER_SCHEMA) and value.isascii():  # others fold apart in SQL
+            by_email = Q(sso_scim_account__isnull=True, email__iexact=value)
             return Q(sso_scim_account__user_name_key=users.comparison_key(value)) | by_email
         if is_attribute(path, "emails.value", USER_SCHEMA) and value.isascii():
             return Q(email__iexact=value)
         if is_attribute(path, "externalId", USER_SCHEMA):
             return Q(sso_scim_account__external_id=value)
         if is_attribute(path, "id", USER_SCHEMA):
-            return (
-                Q(pk=int(value)) if value.isascii() and value.isdigit() and len(value) <= 18 else Q(pk__in=[])
-            )
+            return Q(pk=int(value)) if users.is_scim_id(value) else Q(pk__in=[])
         return None
 
 
@@ -330,16 +327,12 @@ class GroupsMixin:
         return groups.scim_groups()
 
     def narrowing(self, path: Any, value: str) -> Any:
-        from django.db.models import Q
-
         if is_attribute(path, "displayName", GROUP_SCHEMA):
             return Q(display_name_key=users.comparison_key(value))
         if is_attribute(path, "externalId", GROUP_SCHEMA):
             return Q(external_id=value)
         if is_attribute(path, "id", GROUP_SCHEMA):
-            return (
-                Q(pk=int(value)) if value.isascii() and value.isdigit() and len(value) <= 18 else Q(pk__in=[])
-            )
+            return Q(pk=int(value)) if users.is_scim_id(value) else Q(pk__in=[])
         return None
 
 
