@@ -98,3 +98,37 @@ def scim_error(response: Any) -> tuple[int, str | None]:
     assert body["schemas"] == [ERROR] and body["status"] == str(response.status_code), body
     assert body["detail"], body
     return response.status_code, body.get("scimType")
+
+
+PASSING = {"SUCCESS", "COMPLIANT", "ACCEPTABLE"}
+# (check, what its reason names) -> why it does not apply; the README's SCIM section says the same.
+NOT_APPLICABLE = {
+    (
+        "check_remove_attribute",
+        "'active'",
+    ): "a user is active or not: removing active is refused (400 mutability)",
+}
+
+
+def conformance(base_url: str) -> list[tuple[str, str, str]]:
+    """(check, status, reason) for every check scim2-tester runs against the service at ``base_url``."""
+    from httpx2 import Client
+    from scim2_client.engines.httpx2 import SyncSCIMClient
+    from scim2_tester import check_server
+
+    with Client(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        results = check_server(SyncSCIMClient(http))
+    return [
+        (result.title, result.status.name, (result.reason or "").replace("\n", " ")[:200])
+        for result in results
+    ]
+
+
+def failing(rows: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """The checks that neither pass nor are listed in NOT_APPLICABLE."""
+    return [
+        (title, reason)
+        for title, status, reason in rows
+        if status not in PASSING
+        and not any(title == check and named in reason for check, named in NOT_APPLICABLE)
+    ]

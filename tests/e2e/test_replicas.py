@@ -15,6 +15,8 @@ import requests
 from confusable_emails import CASES, TARGETS
 from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, assert_no_token_in, free_port, user_id_of, whoami
 from hostile_tokens import assemble, claims, keys_for
+from scim_support import TOKEN as SCIM_TOKEN
+from scim_support import conformance, failing, okta_user, patch
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +47,7 @@ def replicas(start_label_studio: Any, postgres: Any) -> Iterator[tuple[LabelStud
         "DB_WAIT_TIMEOUT": "30",
         "SSO_RATE_LIMIT": "999999/m",  # hundreds of tokens from one issuer below
         "SSO_CREATE_USERS": "true",
+        "SSO_SCIM_TOKEN": SCIM_TOKEN,
     }
     first = start_label_studio(env, sqlite=False, wait=False)
     second = start_label_studio(env, sqlite=False, wait=False)
@@ -341,3 +344,33 @@ def test_a_database_outage_answers_503_writes_nothing_and_recovers_without_a_res
     assert whoami(server, browser) is None  # the outage logged no one in
     assert browser.get(f"{server.url}/api/sso/login", params={"token": token}, timeout=60).ok
     assert whoami(server, browser) == "user03@example.com"  # the token was not spent by the outage
+
+
+def test_scim_passes_the_conformance_checker_on_postgresql_and_deactivates_on_both_replicas(
+    replicas: tuple[LabelStudio, LabelStudio],
+) -> None:
+    first, second = replicas
+    assert failing(conformance(f"{first.url}/scim/v2")) == []
+
+    def scim(server: LabelStudio, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {SCIM_TOKEN}", "Content-Type": "application/scim+json"}
+        return requests.request(
+            method, f"{server.url}/scim/v2/{path}", json=body, headers=headers, timeout=60
+        )
+
+    created = scim(first, "post", "Users", okta_user("scim-pg@example.com", "Pat", "Gres"))
+    assert created.status_code == 201, created.text
+    listed = scim(second, "get", "Users?filter=userName%20eq%20%22SCIM-PG@example.com%22").json()
+    assert [item["id"] for item in listed["Resources"]] == [created.json()["id"]]
+    browser = requests.Session()
+    login = first.issue("scim-pg@example.com").json()
+    first.tokens.append(login["token"])
+    browser.get(f"{first.url}/?token={login['token']}", timeout=60)
+    assert whoami(second, browser) == "scim-pg@example.com"
+
+    deactivated = scim(
+        second, "patch", f"Users/{created.json()['id']}", patch({"op": "replace", "value": {"active": False}})
+    )
+
+    assert deactivated.json()["active"] is False
+    assert whoami(first, browser) is None and whoami(second, browser) is None
