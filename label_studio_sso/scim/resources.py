@@ -127,3 +127,14 @@ POLICY = ScimPolicy(
 )
 
 PROVIDER = ScimProvider(models=[User, Group], config=SERVICE_CONFIG, policy=POLICY)
+
+
+def attribute_names() -> frozenset[str]:
+    """Every attribute and message member name this service declares, as SCIM and Python spell them."""
+    from scim2_models import PatchOp, PatchOperation
+
+    names = {"Operations", "op", "path", "value"}
+    for model in (User, Group, PersonName, UserEmail, UserGroup, GroupMember, PatchOp, PatchOperation):
+        for field_name, field in model.model_fields.items():
+            names.update({field_name, field.serialization_alias or field_name, model._scim_name(field_name)})
+    return frozenset(names)

@@ -33,10 +33,11 @@ from ..guards.body_limit import MAX_SCIM_BODY_BYTES
 from . import groups, users
 from .access import peer_address, presents_token, scim_enabled, throttled_for
 from .listing import is_attribute, narrowed, page, page_of_resources, search_request
-from .resources import GROUP_SCHEMA, PROVIDER, USER_SCHEMA, Group, User
+from .resources import GROUP_SCHEMA, PROVIDER, USER_SCHEMA, Group, User, attribute_names
 from .responses import ScimError, error_json, scim_json, sentence
 
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+ATTRIBUTE_NAMES = attribute_names()
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # a bearer token, never a cookie: nothing to forge
@@ -102,8 +103,13 @@ def _validation_refusal(error: ValidationError) -> ScimError:
     first = details[0] if details else {}
     scim_type = str(first.get("ctx", {}).get("scim_type") or "") or "invalidValue"
     status = int(first.get("ctx", {}).get("status") or 400)
-    location = ".".join(str(part) for part in first.get("loc", ()) if isinstance(part, str))
-    return ScimError(status, scim_type, sentence(status, scim_type, location or None))
+    named = []
+    for part in first.get("loc", ()):
+        if isinstance(part, str) and part not in ATTRIBUTE_NAMES:
+            break  # a key the client wrote: never echoed
+        if isinstance(part, str):
+            named.append(part)
+    return ScimError(status, scim_type, sentence(status, scim_type, ".".join(named) or None))
 
 
 def read_body(request: HttpRequest) -> dict[str, Any]:
