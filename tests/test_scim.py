@@ -375,6 +375,20 @@ def test_a_search_request_by_post_answers_like_the_list(scim: Scim, alice: Any, 
     assert everywhere["Resources"] == per_type["Resources"]
 
 
+def test_no_group_shares_an_id_with_a_user(scim: Scim, alice: Any, bob: Any) -> None:
+    for name in ("one", "two", "three"):
+        scim.post("Groups", {"schemas": [GROUP], "displayName": name})
+
+    everything = scim.post(".search", {"schemas": [SEARCH]}).json()["Resources"]
+    ids = [item["id"] for item in everything]
+
+    assert len(ids) == len(set(ids)) == 6  # RFC 7643 3.1: unique across the whole service
+    assert scim.get(f"Groups/{alice.pk}").status_code == 404
+    group = next(item for item in everything if item["schemas"] == [GROUP])
+    assert scim.get(f"Users/{group['id']}").status_code == 404
+    assert scim.get(f"Groups/{group['id']}").json()["displayName"] == group["displayName"]
+
+
 # --- deletion -------------------------------------------------------------------------------
 
 

@@ -94,8 +94,10 @@ def to_resource(user: Any, base_url: str) -> User:
         type=(account.email_type or None) if account else "work",
         primary=account.email_primary if account else True,
     )
+    from .groups import scim_id  # (groups builds on this module)
+
     groups = [
-        UserGroup(value=str(group.pk), ref=f"{base_url}/Groups/{group.pk}", display=group.display_name)
+        UserGroup(value=scim_id(group), ref=f"{base_url}/Groups/{scim_id(group)}", display=group.display_name)
         for group in user.sso_scim_groups.all()
     ]
     return User(

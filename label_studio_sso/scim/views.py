@@ -338,7 +338,8 @@ class GroupsMixin:
         if is_attribute(path, "externalId", GROUP_SCHEMA):
             return Q(external_id=value)
         if is_attribute(path, "id", GROUP_SCHEMA):
-            return Q(pk=int(value)) if users.is_scim_id(value) else Q(pk__in=[])
+            key = groups.group_key(value)
+            return Q(pk=key) if key is not None else Q(pk__in=[])
         return None
 
 
@@ -348,7 +349,7 @@ class GroupsView(GroupsMixin, _Collection):
         resource = Group.model_validate(payload, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
         with transaction.atomic():
             group = groups.create(groups.wanted_from(resource))
-        created = groups.to_resource(groups.group_or_404(str(group.pk)), self.base_url(request))
+        created = groups.to_resource(groups.group_or_404(groups.scim_id(group)), self.base_url(request))
         body = created.model_dump(scim_ctx=Context.RESOURCE_CREATION_RESPONSE)
         return scim_json(body, 201, Location=str(created.meta.location if created.meta else ""))
 

@@ -59,6 +59,37 @@ def replicas(start_label_studio: Any, postgres: Any) -> Iterator[tuple[LabelStud
         assert_no_token_in(server.logs(), first.tokens)
 
 
+def test_scim_passes_the_conformance_checker_on_postgresql_and_deactivates_on_both_replicas(
+    replicas: tuple[LabelStudio, LabelStudio],
+) -> None:
+    """First in this module: the checker finds what it made on the first page of a search."""
+    first, second = replicas
+    assert failing(conformance(f"{first.url}/scim/v2")) == []
+
+    def scim(server: LabelStudio, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {SCIM_TOKEN}", "Content-Type": "application/scim+json"}
+        return requests.request(
+            method, f"{server.url}/scim/v2/{path}", json=body, headers=headers, timeout=60
+        )
+
+    created = scim(first, "post", "Users", okta_user("scim-pg@example.com", "Pat", "Gres"))
+    assert created.status_code == 201, created.text
+    listed = scim(second, "get", "Users?filter=userName%20eq%20%22SCIM-PG@example.com%22").json()
+    assert [item["id"] for item in listed["Resources"]] == [created.json()["id"]]
+    browser = requests.Session()
+    login = first.issue("scim-pg@example.com").json()
+    first.tokens.append(login["token"])
+    browser.get(f"{first.url}/?token={login['token']}", timeout=60)
+    assert whoami(second, browser) == "scim-pg@example.com"
+
+    deactivated = scim(
+        second, "patch", f"Users/{created.json()['id']}", patch({"op": "replace", "value": {"active": False}})
+    )
+
+    assert deactivated.json()["active"] is False
+    assert whoami(first, browser) is None and whoami(second, browser) is None
+
+
 def test_look_alike_emails_reach_no_other_account_on_postgresql(
     replicas: tuple[LabelStudio, LabelStudio], postgres: Any
 ) -> None:
@@ -344,33 +375,3 @@ def test_a_database_outage_answers_503_writes_nothing_and_recovers_without_a_res
     assert whoami(server, browser) is None  # the outage logged no one in
     assert browser.get(f"{server.url}/api/sso/login", params={"token": token}, timeout=60).ok
     assert whoami(server, browser) == "user03@example.com"  # the token was not spent by the outage
-
-
-def test_scim_passes_the_conformance_checker_on_postgresql_and_deactivates_on_both_replicas(
-    replicas: tuple[LabelStudio, LabelStudio],
-) -> None:
-    first, second = replicas
-    assert failing(conformance(f"{first.url}/scim/v2")) == []
-
-    def scim(server: LabelStudio, method: str, path: str, body: Any = None) -> Any:
-        headers = {"Authorization": f"Bearer {SCIM_TOKEN}", "Content-Type": "application/scim+json"}
-        return requests.request(
-            method, f"{server.url}/scim/v2/{path}", json=body, headers=headers, timeout=60
-        )
-
-    created = scim(first, "post", "Users", okta_user("scim-pg@example.com", "Pat", "Gres"))
-    assert created.status_code == 201, created.text
-    listed = scim(second, "get", "Users?filter=userName%20eq%20%22SCIM-PG@example.com%22").json()
-    assert [item["id"] for item in listed["Resources"]] == [created.json()["id"]]
-    browser = requests.Session()
-    login = first.issue("scim-pg@example.com").json()
-    first.tokens.append(login["token"])
-    browser.get(f"{first.url}/?token={login['token']}", timeout=60)
-    assert whoami(second, browser) == "scim-pg@example.com"
-
-    deactivated = scim(
-        second, "patch", f"Users/{created.json()['id']}", patch({"op": "replace", "value": {"active": False}})
-    )
-
-    assert deactivated.json()["active"] is False
-    assert whoami(first, browser) is None and whoami(second, browser) is None
