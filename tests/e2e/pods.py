@@ -64,14 +64,16 @@ class Pod:
             return False
 
     def wait_until_ready(self) -> None:
-        """As the kubelet would: the startup probe's whole budget, polled at its period."""
+        """As the kubelet would: the startup probe, then the readiness probe until it succeeds
+        (a pod joins the endpoints at its first successful readiness probe, not before), both
+        within the startup probe's whole budget."""
         startup = self.spec["containers"][0]["startupProbe"]
         deadline = time.monotonic() + startup["periodSeconds"] * startup["failureThreshold"]
-        while not self.probe("startupProbe"):
-            if not self.running() or time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} never became ready:\n{self.logs()[-4000:]}")
-            time.sleep(1)
-        assert self.probe("readinessProbe")
+        for kind in ("startupProbe", "readinessProbe"):
+            while not self.probe(kind):
+                if not self.running() or time.monotonic() > deadline:
+                    raise AssertionError(f"{self.name} never became ready:\n{self.logs()[-4000:]}")
+                time.sleep(1)
 
     def running(self) -> bool:
         return docker("inspect", "-f", "{{.State.Running}}", self.name, check=False).strip() == "true"
