@@ -403,3 +403,26 @@ def test_a_database_failure_while_creating_a_user_is_503_with_nothing_written(
 
     assert scim_error(response) == (503, None)
     assert response["Retry-After"] == "5"
+
+
+def test_an_email_two_users_share_by_the_email_rule_is_409_and_a_racing_insert_too(
+    scim: Scim, make_user: Callable[..., Any]
+) -> None:
+    from django.db import IntegrityError, connection
+
+    make_user("Carol@example.com")
+    make_user("CAROL@example.com")  # two spellings of one address: neither may get a third
+    before = snapshot()
+
+    def user_inserts_collide(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith('INSERT INTO "HTX_USER"'):
+            raise IntegrityError("UNIQUE constraint failed: htx_user.email")  # another request won
+        return execute(sql, params, many, context)
+
+    ambiguous = scim.post("Users", okta_user("carol@example.com"))
+    with connection.execute_wrapper(user_inserts_collide):
+        raced = scim.post("Users", okta_user("dave@example.com"))
+
+    assert scim_error(ambiguous) == (409, "uniqueness")
+    assert scim_error(raced) == (409, "uniqueness")
+    assert snapshot() == before

@@ -27,7 +27,7 @@ from scim2_models import Meta, Path
 from .. import audit
 from ..accounts import email_key, find_user_by_email
 from ..conf import sso_settings
-from ..errors import UserRefused
+from ..errors import Reason, UserRefused
 from ..models import ScimAccount
 from ..provisioning import MAX_NAME_LENGTH, Identity, create_user, email_domain_allowed, new_user_email
 from ..provisioning import organization_for_new_users as served_organization
@@ -210,10 +210,13 @@ def _is_member(user: Any) -> bool:
 
 
 def _user_with_email(email: str) -> Any:
+    """The user the email rule names, None when none; 409 when several share it (none may get it)."""
     try:
         return find_user_by_email(email)
-    except UserRefused:
-        return None  # none, or several spelled alike (then the unique insert refuses below)
+    except UserRefused as refused:
+        if refused.reason != Reason.USER_NOT_FOUND:
+            raise ScimError(409, "uniqueness") from None
+        return None
 
 
 def _check_user_name_free(user_name: str, user: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -60,6 +60,8 @@ class ScimView(View):
             return self._refused(request, ScimError(error.status, error.scim_type or None))
         except ValidationError as error:
             return self._refused(request, _validation_refusal(error))
+        except IntegrityError:  # a unique row another request wrote first: the transaction rolled back
+            return self._refused(request, ScimError(409, "uniqueness"))
         except DatabaseError:
             return self._refused(request, ScimError(503), Retry_After=RETRY_AFTER_SECONDS)
 
