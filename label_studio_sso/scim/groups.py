@@ -165,19 +165,13 @@ def delete(group: ScimGroup) -> None:
     audit.scim_group_changed(group_id=group_id, change="deleted", members=0)
 
 
-def leave_every_group(user: Any) -> None:
-    """Take a user out of every SCIM group (a SCIM DELETE)."""
-    user.sso_scim_groups.clear()
-
-
 def apply_staff_groups(user_ids: Iterable[int]) -> None:
     """Set ``is_staff`` of these users from their groups, when SSO_STAFF_GROUPS is set."""
     staff_groups = sso_settings.SSO_STAFF_GROUPS
     if staff_groups is None:
         return
-    for user in scim_users().filter(pk__in=set(user_ids)).prefetch_related(None):
-        names = set(user.sso_scim_groups.values_list("display_name", flat=True))
-        staff = bool(names & set(staff_groups))
+    for user in scim_users().filter(pk__in=set(user_ids)):  # their groups come prefetched
+        staff = any(group.display_name in staff_groups for group in user.sso_scim_groups.all())
         if staff != user.is_staff:
             user.is_staff = staff
             user.save(update_fields=["is_staff"])

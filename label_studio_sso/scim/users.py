@@ -6,7 +6,7 @@ one function whatever the method (POST, PUT, PATCH after the library applied it)
 resource as it should be becomes the user's columns, in one transaction.
 
 Mapping: the email is the primary entry of ``emails`` (else the ``work`` one, else the
-first), or ``userName`` when no email is given; ``name.givenName`` / ``name.familyName`` are
+first; the published schema requires one); ``name.givenName`` / ``name.familyName`` are
 the first and last name; ``active`` is ``is_active``. Deactivation ends every session at
 once (session_signals); a DELETE deactivates too and keeps every annotation. Re-activation
 is allowed here, the administrator's system speaking — a login never re-activates anyone.
@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from scim2_models import Meta, Path
 
 from .. import audit
-from ..accounts import email_key, find_user_by_email
+from ..accounts import email_key, find_user_by_email, is_live_member
 from ..conf import sso_settings
 from ..errors import Reason, UserRefused
 from ..models import ScimAccount
@@ -134,15 +132,8 @@ class WantedUser:
 def wanted_from(resource: User) -> WantedUser:
     """The user a SCIM User asks for; 400 for a missing userName or email, or an oversized value."""
     user_name = _text(resource.user_name, MAX_TEXT_LENGTH, "userName", required=True)
-    entry = _chosen_email(resource.emails or [])
-    email = entry.value if entry is not None and entry.value else user_name
-    email = _text(email, MAX_EMAIL_LENGTH, "emails", required=True)
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ScimError(
-            400, "invalidValue", "A user needs an email address, in emails or as userName."
-        ) from None
+    entry = _chosen_email(resource.emails or [])  # each value already an address (pydantic's EmailStr)
+    email = _text(entry.value if entry is not None else None, MAX_EMAIL_LENGTH, "emails", required=True)
     name = resource.name or PersonName()
     return WantedUser(
         user_name=user_name,
@@ -182,8 +173,8 @@ def _text(value: Any, limit: int, attribute: str, *, required: bool = False) -> 
     return text
 
 
-def create(wanted: WantedUser) -> tuple[Any, bool]:
-    """(user, revived): a new user, or one SCIM deleted earlier brought back, as ``wanted`` says."""
+def create(wanted: WantedUser) -> Any:
+    """A new user, or one SCIM deleted earlier brought back, as ``wanted`` says."""
     if not sso_settings.SSO_CREATE_USERS:
         raise ScimError(
             403, detail="Creating users is off: set SSO_CREATE_USERS=true to let SCIM create them."
@@ -193,20 +184,19 @@ def create(wanted: WantedUser) -> tuple[Any, bool]:
     existing = _user_with_email(wanted.email)
     if existing is not None:
         account = account_of(existing)
-        if account is None or account.deleted_at is None or not _is_member(existing):
+        if (
+            account is None
+            or account.deleted_at is None
+            or not is_live_member(existing, served_organization())
+        ):
             raise ScimError(409, "uniqueness")
         write(existing, wanted, revive=True)
-        return existing, True
+        return existing
     _check_user_name_free(wanted.user_name, None)
     user = create_user(Identity(email=wanted.email), served_organization())
     audit.user_created(user_id=user.pk, via=VIA)
     write(user, wanted)
-    return user, False
-
-
-def _is_member(user: Any) -> bool:
-    organization = served_organization()
-    return user.om_through.filter(organization=organization, deleted_at__isnull=True).exists()
+    return user
 
 
 def _user_with_email(email: str) -> Any:
@@ -231,8 +221,8 @@ def _check_user_name_free(user_name: str, user: Any) -> None:
         raise ScimError(409, "uniqueness")
 
 
-def write(user: Any, wanted: WantedUser, *, revive: bool = False) -> list[str]:
-    """Make ``user`` what ``wanted`` says; returns the changed column names. Call in a transaction."""
+def write(user: Any, wanted: WantedUser, *, revive: bool = False) -> None:
+    """Make ``user`` what ``wanted`` says. Call in a transaction."""
     account = account_of(user)
     if account is None or comparison_key(account.user_name) != comparison_key(wanted.user_name):
         _check_user_name_free(wanted.user_name, user)
@@ -259,7 +249,6 @@ def write(user: Any, wanted: WantedUser, *, revive: bool = False) -> list[str]:
         user.save(update_fields=list(changes))  # is_active=False ends every session (session_signals)
         _audit_changes(user, sorted(changes))
     _save_account(user, account, wanted)
-    return sorted(changes)
 
 
 def _audit_changes(user: Any, fields: list[str]) -> None:
@@ -298,7 +287,7 @@ def refuse_last_superuser(user: Any) -> None:
 
 
 def delete(user: Any) -> None:
-    """SCIM DELETE: deactivate (every session ends), leave every group, answer 404 from now on."""
+    """SCIM DELETE: deactivate (every session ends), leave every SCIM group, answer 404 from now on."""
     refuse_last_superuser(user)
     if user.is_active:
         user.is_active = False
@@ -315,9 +304,7 @@ def delete(user: Any) -> None:
     account.deleted_at = now
     account.updated_at = now
     account.save()
-    from .groups import leave_every_group
-
-    leave_every_group(user)
+    user.sso_scim_groups.clear()
 
 
 def _unused_key(user: Any) -> str:

@@ -200,8 +200,26 @@ class _Collection(ScimView):
     def narrowing(self, path: Any, value: str) -> Any:
         raise NotImplementedError
 
+    def create(self, resource: Any) -> Any:
+        raise NotImplementedError
+
+    def created_id(self, row: Any) -> str:
+        raise NotImplementedError
+
+    def item(self, request: HttpRequest, resource_id: str) -> Any:
+        raise NotImplementedError
+
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._listed(request, search_request(self.model, request.GET))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        payload = read_body(request)
+        resource = self.model.model_validate(payload, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+        with transaction.atomic():
+            row = self.create(resource)
+        created = self.item(request, self.created_id(row))
+        body = created.model_dump(scim_ctx=Context.RESOURCE_CREATION_RESPONSE)
+        return scim_json(body, 201, Location=str(created.meta.location if created.meta else ""))
 
     def _listed(self, request: HttpRequest, query: SearchRequest[Any]) -> HttpResponse:
         candidates = narrowed(self.queryset(), query, self.narrowing)
@@ -293,14 +311,14 @@ class UsersMixin:
 
 
 class UsersView(UsersMixin, _Collection):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        payload = read_body(request)
-        resource = User.model_validate(payload, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-        with transaction.atomic():
-            user, _revived = users.create(users.wanted_from(resource))
-        created = users.to_resource(users.user_or_404(str(user.pk)), self.base_url(request))
-        body = created.model_dump(scim_ctx=Context.RESOURCE_CREATION_RESPONSE)
-        return scim_json(body, 201, Location=str(created.meta.location if created.meta else ""))
+    def create(self, resource: Any) -> Any:
+        return users.create(users.wanted_from(resource))
+
+    def created_id(self, row: Any) -> str:
+        return str(row.pk)
+
+    def item(self, request: HttpRequest, resource_id: str) -> Any:
+        return users.to_resource(users.user_or_404(resource_id), self.base_url(request))
 
 
 class UsersSearchView(UsersMixin, _Search):
@@ -346,14 +364,14 @@ class GroupsMixin:
 
 
 class GroupsView(GroupsMixin, _Collection):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        payload = read_body(request)
-        resource = Group.model_validate(payload, scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-        with transaction.atomic():
-            group = groups.create(groups.wanted_from(resource))
-        created = groups.to_resource(groups.group_or_404(groups.scim_id(group)), self.base_url(request))
-        body = created.model_dump(scim_ctx=Context.RESOURCE_CREATION_RESPONSE)
-        return scim_json(body, 201, Location=str(created.meta.location if created.meta else ""))
+    def create(self, resource: Any) -> Any:
+        return groups.create(groups.wanted_from(resource))
+
+    def created_id(self, row: Any) -> str:
+        return groups.scim_id(row)
+
+    def item(self, request: HttpRequest, resource_id: str) -> Any:
+        return groups.to_resource(groups.group_or_404(resource_id), self.base_url(request))
 
 
 class GroupsSearchView(GroupsMixin, _Search):
