@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import caches
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import UserRateThrottle
 
 from ..accounts import refusal_reason
-from ..conf import RATE_LIMIT_CACHE, sso_settings
+from ..conf import sso_settings
+from ..rate_limits import SharedHistory
 
 
 class ApiCredentialOnly(BaseAuthentication):
@@ -65,18 +64,11 @@ class IsSsoIssuer(BasePermission):
         return refusal_reason(user) is None
 
 
-class IssuerRateThrottle(UserRateThrottle):
-    """SSO_RATE_LIMIT token requests per issuing user, through DRF's throttling.
-
-    The history lives in the RATE_LIMIT_CACHE cache (the overlay makes it a database
-    cache, shared by every worker and replica); without it, in Django's default cache.
-    """
+class IssuerRateThrottle(SharedHistory, UserRateThrottle):
+    """SSO_RATE_LIMIT token requests per issuing user, through DRF's throttling, counted in the
+    cache every worker and replica shares (``rate_limits``)."""
 
     scope = "sso_token"
-
-    @property
-    def cache(self) -> Any:  # DRF reads self.cache
-        return caches[RATE_LIMIT_CACHE] if RATE_LIMIT_CACHE in settings.CACHES else caches["default"]
 
     def get_rate(self) -> str:
         return sso_settings.SSO_RATE_LIMIT

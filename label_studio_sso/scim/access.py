@@ -14,9 +14,10 @@ import hmac
 from typing import Any
 
 from django.http import HttpRequest
+from rest_framework.throttling import SimpleRateThrottle
 
 from ..conf import sso_settings
-from ..portal.api_access import IssuerRateThrottle
+from ..rate_limits import SharedHistory
 
 _SCHEME = "bearer"
 
@@ -36,7 +37,7 @@ def presents_token(request: HttpRequest) -> bool:
     return hmac.compare_digest(given, hashlib.sha256(expected.encode("ascii")).digest())
 
 
-class ScimRateThrottle(IssuerRateThrottle):
+class ScimRateThrottle(SharedHistory, SimpleRateThrottle):
     """SSO_SCIM_RATE_LIMIT requests per peer address, through DRF's throttle and the shared cache."""
 
     scope = "sso_scim"

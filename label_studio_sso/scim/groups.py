@@ -20,11 +20,11 @@ from scim2_models import Meta
 from .. import audit
 from ..conf import sso_settings
 from ..models import ScimGroup
+from .ids import group_id, group_key, is_scim_id
 from .resources import Group, GroupMember
 from .responses import ScimError
-from .users import VIA, comparison_key, is_scim_id, scim_users
+from .users import VIA, comparison_key, scim_users
 
-GROUP_ID_PREFIX = "group-"
 MAX_DISPLAY_NAME = 255
 MAX_MEMBERS = 10_000  # one group's members, at most, in one write
 
@@ -34,21 +34,6 @@ def scim_groups() -> QuerySet[Any]:
     return ScimGroup.objects.prefetch_related(
         Prefetch("members", queryset=scim_users().prefetch_related(None), to_attr="served_members")
     ).order_by("pk")
-
-
-def scim_id(group: ScimGroup) -> str:
-    """A group's SCIM id: ``group-`` and its row's key, so no group shares an id with a user.
-
-    RFC 7643 (section 3.1) wants an id unique across every resource of the service, and users'
-    ids are their bare Label Studio ids.
-    """
-    return f"{GROUP_ID_PREFIX}{group.pk}"
-
-
-def group_key(resource_id: str) -> int | None:
-    """The row key a group's SCIM id names, or None for anything else."""
-    digits = resource_id.removeprefix(GROUP_ID_PREFIX)
-    return int(digits) if resource_id.startswith(GROUP_ID_PREFIX) and is_scim_id(digits) else None
 
 
 def group_or_404(resource_id: str) -> ScimGroup:
@@ -66,7 +51,7 @@ def to_resource(group: ScimGroup, base_url: str) -> Group:
         GroupMember(value=str(user.pk), ref=f"{base_url}/Users/{user.pk}") for user in _served_members(group)
     ]
     return Group(
-        id=scim_id(group),
+        id=group_id(group),
         external_id=group.external_id,
         display_name=group.display_name,
         members=members or None,
@@ -74,7 +59,7 @@ def to_resource(group: ScimGroup, base_url: str) -> Group:
             resource_type="Group",
             created=group.created_at,
             last_modified=group.updated_at,
-            location=f"{base_url}/Groups/{scim_id(group)}",
+            location=f"{base_url}/Groups/{group_id(group)}",
         ),
     )
 

@@ -29,6 +29,7 @@ from ..errors import Reason, UserRefused
 from ..models import ScimAccount
 from ..provisioning import MAX_NAME_LENGTH, Identity, create_user, email_domain_allowed, new_user_email
 from ..provisioning import organization_for_new_users as served_organization
+from .ids import group_id, is_scim_id
 from .resources import POLICY, PersonName, User, UserEmail, UserGroup
 from .responses import ScimError
 
@@ -70,11 +71,6 @@ def user_or_404(resource_id: str) -> Any:
     return user
 
 
-def is_scim_id(text: str) -> bool:
-    """Whether ``text`` can be a SCIM id here: a row's primary key, in ASCII digits."""
-    return text.isascii() and text.isdigit() and len(text) <= 18
-
-
 def account_of(user: Any) -> ScimAccount | None:
     """The user's SCIM row; None for a user SCIM never wrote."""
     try:
@@ -92,10 +88,10 @@ def to_resource(user: Any, base_url: str) -> User:
         type=(account.email_type or None) if account else "work",
         primary=account.email_primary if account else True,
     )
-    from .groups import scim_id  # (groups builds on this module)
-
     groups = [
-        UserGroup(value=scim_id(group), ref=f"{base_url}/Groups/{scim_id(group)}", display=group.display_name)
+        UserGroup(
+            value=group_id(group), ref=f"{base_url}/Groups/{group_id(group)}", display=group.display_name
+        )
         for group in user.sso_scim_groups.all()
     ]
     return User(

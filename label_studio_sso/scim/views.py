@@ -32,6 +32,7 @@ from ..errors import RETRY_AFTER_SECONDS
 from ..guards.body_limit import MAX_SCIM_BODY_BYTES
 from . import groups, users
 from .access import peer_address, presents_token, scim_enabled, throttled_for
+from .ids import group_id, group_key, is_scim_id
 from .listing import is_attribute, narrowed, page, page_of_resources, search_request
 from .resources import GROUP_SCHEMA, PROVIDER, USER_SCHEMA, Group, User, attribute_names
 from .responses import ScimError, error_json, scim_json, sentence
@@ -306,7 +307,7 @@ class UsersMixin:
         if is_attribute(path, "externalId", USER_SCHEMA):
             return Q(sso_scim_account__external_id=value)
         if is_attribute(path, "id", USER_SCHEMA):
-            return Q(pk=int(value)) if users.is_scim_id(value) else Q(pk__in=[])
+            return Q(pk=int(value)) if is_scim_id(value) else Q(pk__in=[])
         return None
 
 
@@ -358,7 +359,7 @@ class GroupsMixin:
         if is_attribute(path, "externalId", GROUP_SCHEMA):
             return Q(external_id=value)
         if is_attribute(path, "id", GROUP_SCHEMA):
-            key = groups.group_key(value)
+            key = group_key(value)
             return Q(pk=key) if key is not None else Q(pk__in=[])
         return None
 
@@ -368,7 +369,7 @@ class GroupsView(GroupsMixin, _Collection):
         return groups.create(groups.wanted_from(resource))
 
     def created_id(self, row: Any) -> str:
-        return groups.scim_id(row)
+        return group_id(row)
 
     def item(self, request: HttpRequest, resource_id: str) -> Any:
         return groups.to_resource(groups.group_or_404(resource_id), self.base_url(request))
