@@ -13,6 +13,7 @@ from . import middleware as public_middleware
 from .combinations import combination_problems
 from .conf import RATE_LIMIT_CACHE, RATE_LIMIT_TABLE, invalid_settings, sso_settings
 from .portal.keys import derive_key
+from .releases import SUPPORTED_RANGE, installed_label_studio, unsupported_release
 from .sessions import BACKEND_PATH
 
 LOGIN_MIDDLEWARE = "label_studio_sso.middleware.JWTAutoLoginMiddleware"
@@ -272,3 +273,19 @@ def check_scim(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
             )
         )
     return problems
+
+
+@register()
+def check_label_studio_release(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """E017: the installed Label Studio is a release this package supports and was tested on."""
+    problem = unsupported_release(installed_label_studio())
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"{problem}.",
+            hint=f"Install a Label Studio release from {SUPPORTED_RANGE}, or a label-studio-sso that "
+            "supports this one.",
+            id="label_studio_sso.E017",
+        )
+    ]

@@ -15,6 +15,7 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 
 from label_studio_sso.conf import label_studio_env
+from label_studio_sso.releases import keep_version_check_off
 
 LABEL_STUDIO_SETTINGS = "core.settings.label_studio"
 # Environment defaults that keep a login bridge from phoning home: Label Studio's
@@ -55,6 +56,7 @@ def label_studio_settings_importable() -> Iterator[None]:
     own_module = os.environ.get("DJANGO_SETTINGS_MODULE")
     os.environ["DJANGO_SETTINGS_MODULE"] = LABEL_STUDIO_SETTINGS
     try:
+        keep_version_check_off()
         yield
     finally:
         if own_module is None:

@@ -14,6 +14,7 @@ from label_studio_sso.conf import (
     log_level_from_environment,
     read_environment,
 )
+from label_studio_sso.releases import settings_label_studio_ignores
 from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_settings_importable
 
 apply_quiet_defaults()
@@ -21,6 +22,7 @@ apply_quiet_defaults()
 with label_studio_settings_importable():
     from core.settings.label_studio import *  # noqa: F403
 
+globals().update(settings_label_studio_ignores())
 globals().update(read_environment(os.environ))
 
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"

@@ -39,6 +39,7 @@ from ..conf import (
     one_of,
     read_environment,
 )
+from ..releases import installed_label_studio, postgres_driver, unsupported_release
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
@@ -99,6 +100,9 @@ def image_settings(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def check(environ: Mapping[str, str]) -> list[str]:
     """Validate everything; return the effective configuration as lines for the log."""
+    release_problem = unsupported_release(installed_label_studio())
+    if release_problem:
+        raise EnvironmentInvalid(f"{release_problem}: build the image FROM a supported release")
     try:
         sso = read_environment(environ)
     except ImproperlyConfigured as error:
@@ -174,24 +178,23 @@ def wait_for_database(environ: Mapping[str, str], sleep: float = 1.0) -> str:
     image = image_settings(environ)
     if image["DJANGO_DB"] not in SHARED_DATABASES:
         return "SQLite in the data directory"
-    import psycopg
-
+    driver = postgres_driver()
     host = label_studio_env(environ, "POSTGRE_HOST", "localhost")
     port = label_studio_env(environ, "POSTGRE_PORT", "5432")
     where = f"PostgreSQL at {host}:{port}"
     deadline = time.monotonic() + image["DB_WAIT_TIMEOUT"]
     while True:
         try:
-            with psycopg.connect(
+            driver.connect(
                 host=host,
                 port=port,
                 dbname=label_studio_env(environ, "POSTGRE_NAME", "postgres"),
                 user=label_studio_env(environ, "POSTGRE_USER", "postgres"),
                 password=label_studio_env(environ, "POSTGRE_PASSWORD", "postgres"),
                 connect_timeout=3,
-            ):
-                return where
-        except psycopg.OperationalError as error:
+            ).close()
+            return where
+        except driver.OperationalError as error:
             if time.monotonic() >= deadline:
                 reason = (
                     str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__

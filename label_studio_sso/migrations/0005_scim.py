@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("label_studio_sso", "0004_oidc_sessions"),
-        ("users", "0011_user_custom_hotkeys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
