@@ -54,6 +54,46 @@ def reason_for(error: Exception) -> str:
     return Reason.INVALID_CLAIM
 
 
+def refusal(error: Exception, raw: str, key: Any, algorithm: str) -> tuple[str, bool]:
+    """(reason, authentic) for an error ``jwt.decode`` raised, the same on every PyJWT release.
+
+    Label Studio 1.20 comes with PyJWT 2.15, 1.23 with 2.13, and they fail differently: 2.14 and
+    later raise DecodeError for a claim of the wrong type (``"exp": [..]``) where 2.13 raised
+    TypeError after the signature check, and call a signature segment of impossible length
+    undecodable where 2.13 compared it and found it wrong. Verifying the signature alone
+    tells the cases apart.
+    """
+    if isinstance(error, AFTER_SIGNATURE):
+        return reason_for(error), True
+    if isinstance(error, jwt.InvalidSignatureError) or not isinstance(
+        error, (jwt.DecodeError, *_TYPE_ERRORS)
+    ):
+        return reason_for(error), False
+    try:
+        jwt.api_jws.decode_complete(raw, key, algorithms=[algorithm])
+    except jwt.PyJWTError:
+        return (Reason.BAD_SIGNATURE if _signed_parts_readable(raw) else Reason.MALFORMED), False
+    if isinstance(error, jwt.DecodeError) and not isinstance(_segment_json(raw.split(".")[1]), dict):
+        return Reason.MALFORMED, False  # a signed payload that is not a JSON object
+    return Reason.INVALID_CLAIM, True  # authentic, with a claim of the wrong type or range
+
+
+_TYPE_ERRORS = (OverflowError, TypeError, ValueError)  # e.g. "exp": Infinity or a list (PyJWT 2.13)
+_UNCLEAR = (jwt.DecodeError, *_TYPE_ERRORS)  # before or after the signature check, depending on PyJWT
+
+
+def _signed_parts_readable(raw: str) -> bool:
+    """Header and payload decode as JSON: what failed was the signature."""
+    return all(_segment_json(segment) is not None for segment in raw.split(".")[:2])
+
+
+def _segment_json(segment: str) -> Any:
+    try:
+        return strict_json.loads(jwt.utils.base64url_decode(segment))
+    except (ValueError, RecursionError):  # DuplicateMember is a ValueError
+        return None
+
+
 def check_shape(raw: Any, max_bytes: int) -> None:
     """TokenRejected unless ``raw`` is a compact JWS of at most ``max_bytes`` whose header and
     payload name no member twice: what every token gets before any key is looked at."""
@@ -100,12 +140,10 @@ def verify_signed(
             leeway=leeway,
             options={"require": ["iss", "aud", *require], "strict_aud": True},
         )
-    except jwt.PyJWTError as error:
-        authentic = isinstance(error, AFTER_SIGNATURE)
+    except (jwt.PyJWTError, *_TYPE_ERRORS) as error:
+        reason, authentic = refusal(error, raw, key.key, algorithm)
         email = _email_of_authentic(raw) if authentic else None
-        raise TokenRejected(reason_for(error), authentic=authentic, email=email) from None
-    except (OverflowError, TypeError, ValueError):  # e.g. "exp": Infinity or a list
-        raise TokenRejected(Reason.INVALID_CLAIM) from None
+        raise TokenRejected(reason, authentic=authentic, email=email) from None
 
 
 def _email_of_authentic(raw: str) -> str | None:
@@ -117,11 +155,21 @@ def _email_of_authentic(raw: str) -> str | None:
     return email if isinstance(email, str) else None
 
 
-def _algorithm_and_key(raw: str, keys: KeySource, algorithms: Collection[str]) -> tuple[str, PyJWK]:
+def unverified_header(raw: str) -> dict[str, Any]:
+    """The header of a compact JWS, as PyJWT reads and checks it, from its first segment alone.
+
+    PyJWT 2.14 and later decode the signature segment too when asked for the header, so a
+    token with a mangled signature would be "malformed" on one release and "bad signature"
+    on another: PyJWT is given the header segment with empty payload and signature.
+    """
     try:
-        header = jwt.get_unverified_header(raw)
-    except jwt.PyJWTError:
+        return jwt.get_unverified_header(raw.split(".")[0] + "..")
+    except (jwt.PyJWTError, AttributeError):
         raise TokenRejected(Reason.MALFORMED) from None
+
+
+def _algorithm_and_key(raw: str, keys: KeySource, algorithms: Collection[str]) -> tuple[str, PyJWK]:
+    header = unverified_header(raw)
     algorithm = header.get("alg")
     if (
         not isinstance(algorithm, str)

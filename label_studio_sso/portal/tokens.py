@@ -19,7 +19,7 @@ from ..audit import fingerprint
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
 from ..provisioning import Identity
-from ..signed_tokens import AFTER_SIGNATURE, check_shape, reason_for
+from ..signed_tokens import check_shape, refusal, unverified_header
 from .keys import signing_key, verification_keys
 
 ISSUER = "label-studio-sso"
@@ -107,17 +107,14 @@ def _signed_by_portal(raw: str) -> bool:
     from ..issuers.tokens import is_enabled
 
     try:
-        algorithm = jwt.get_unverified_header(raw).get("alg")
-    except jwt.PyJWTError:
+        algorithm = unverified_header(raw).get("alg")
+    except TokenRejected:
         return False
     return algorithm != ALGORITHM and is_enabled()
 
 
 def _key_for(raw: str) -> bytes:
-    try:
-        header = jwt.get_unverified_header(raw)
-    except jwt.PyJWTError as error:
-        raise TokenRejected(Reason.MALFORMED) from error
+    header = unverified_header(raw)
     if header.get("alg") != ALGORITHM:
         raise TokenRejected(Reason.ALGORITHM)
     if not set(header) <= _ALLOWED_HEADER or header.get("typ", "JWT") != "JWT":
@@ -146,12 +143,10 @@ def _decode(raw: str, secret: bytes) -> dict[str, Any]:
                 "strict_aud": True,
             },
         )
-    except jwt.PyJWTError as error:
-        authentic = isinstance(error, AFTER_SIGNATURE)
+    except (jwt.PyJWTError, OverflowError, TypeError, ValueError) as error:  # e.g. "exp": [..]
+        reason, authentic = refusal(error, raw, secret, ALGORITHM)
         user_id = _user_id_of_authentic(raw, secret) if authentic else None
-        raise TokenRejected(reason_for(error), user_id, authentic=authentic) from error
-    except (OverflowError, TypeError, ValueError) as error:  # e.g. "exp": Infinity or a list
-        raise TokenRejected(Reason.INVALID_CLAIM) from error
+        raise TokenRejected(reason, user_id, authentic=authentic) from error
 
 
 def _user_id_of_authentic(raw: str, secret: bytes) -> int | None:
