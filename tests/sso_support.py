@@ -219,22 +219,43 @@ class PostgresServer:
     def _addresses(self) -> str:
         return ",".join(filter(None, ["127.0.0.1", self.also_listen_on]))
 
-    def query(self, sql: str, *parameters: object) -> list[tuple[object, ...]]:
-        import psycopg
+    def session(self) -> SqlSession:
+        """A connection of its own (another replica's, say), in autocommit."""
+        return SqlSession(host="127.0.0.1", port=self.port, user="postgres", password=self.PASSWORD)
 
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", password=self.PASSWORD, autocommit=True
-        ) as connection:
-            return connection.execute(sql, parameters).fetchall()
+    def query(self, sql: str, *parameters: object) -> list[tuple[object, ...]]:
+        with self.session() as session:
+            return session.execute(sql, parameters)
 
     def execute(self, sql: str) -> None:
         """A statement that returns no rows (CREATE ROLE, CREATE DATABASE)."""
-        import psycopg
+        with self.session() as session:
+            session.execute(sql)
 
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user="postgres", password=self.PASSWORD, autocommit=True
-        ) as connection:
-            connection.execute(sql)
+
+class SqlSession:
+    """An autocommit connection through the driver Label Studio ships: psycopg 3 on 1.22 and
+    later, psycopg2 on 1.20 and 1.21 (their common API: cursors)."""
+
+    def __init__(self, **parameters: Any) -> None:
+        from label_studio_sso.releases import postgres_driver
+
+        self.connection = postgres_driver().connect(**parameters)
+        self.connection.autocommit = True
+
+    def execute(self, sql: str, parameters: Any = ()) -> list[tuple[object, ...]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, parameters or None)
+            return cursor.fetchall() if cursor.description else []
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> SqlSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def stop(self) -> None:
         self.pause()

@@ -10,6 +10,7 @@ Docker is required: without it these tests fail, they are never skipped.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import re
 import shutil
@@ -28,7 +29,10 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # the reaper imag
 
 from testcontainers.core.container import DockerContainer
 
-IMAGE_TAG = "label-studio-sso:test"
+# The image under test is built on the venv's Label Studio release (LABEL_STUDIO_VERSION, as
+# docker/build-image reads it); another release's image gets a tag of its own.
+LABEL_STUDIO_RELEASE = importlib.metadata.version("label-studio")
+IMAGE_TAG = "label-studio-sso:test" + ("" if LABEL_STUDIO_RELEASE == "1.23.2" else f"-{LABEL_STUDIO_RELEASE}")
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Admin-password-123"
 ADMIN_TOKEN = "e2e0123456789abcdef0123456789abcdef0123"

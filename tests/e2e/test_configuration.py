@@ -111,11 +111,7 @@ def test_a_database_that_never_comes_stops_start_up_with_exit_69(sso_image: str)
 
 def test_a_migration_lock_held_too_long_stops_start_up_with_exit_69(sso_image: str, postgres: Any) -> None:
     """Another replica's migration that never ends: this one waits MIGRATE_LOCK_TIMEOUT, then says so."""
-    import psycopg
-
-    with psycopg.connect(
-        host="127.0.0.1", port=postgres.port, user="postgres", password=postgres.PASSWORD, autocommit=True
-    ) as other_replica:
+    with postgres.session() as other_replica:
         other_replica.execute("SELECT pg_advisory_lock(1000)")  # Label Studio's migration lock id
         env = {**postgres.environment(), "SECRET_KEY": "s" * 40, "MIGRATE_LOCK_TIMEOUT": "3"}
         status, logs = run_until_exit(sso_image, env)

@@ -12,7 +12,15 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, assert_no_token_in, user_id_of, whoami
+from e2e_support import (
+    ADMIN_TOKEN,
+    LABEL_STUDIO_RELEASE,
+    USERS_SCRIPT,
+    LabelStudio,
+    assert_no_token_in,
+    user_id_of,
+    whoami,
+)
 from hostile_tokens import assemble, claims, keys_for
 from sso_support import REPO
 
@@ -53,7 +61,7 @@ def test_the_image_runs_as_uid_1001_on_port_8080_with_a_healthcheck_and_labels(s
     labels = config["Labels"]
     assert labels["org.opencontainers.image.version"] == label_studio_sso.__version__  # from the Dockerfile
     assert labels["org.opencontainers.image.source"].startswith("https://")
-    assert labels["org.opencontainers.image.base.name"].endswith(":1.23.2")
+    assert labels["org.opencontainers.image.base.name"].endswith(f":{LABEL_STUDIO_RELEASE}")
     revision = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO)
     if revision.returncode == 0:  # a checkout: the image says which commit it was built from
         assert labels["org.opencontainers.image.revision"] == revision.stdout.strip()
