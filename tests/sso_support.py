@@ -232,6 +232,10 @@ class PostgresServer:
         with self.session() as session:
             session.execute(sql)
 
+    def stop(self) -> None:
+        self.pause()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
 
 class SqlSession:
     """An autocommit connection through the driver Label Studio ships: psycopg 3 on 1.22 and
@@ -256,10 +260,6 @@ class SqlSession:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def stop(self) -> None:
-        self.pause()
-        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def signed_login_token(user: Any, **changes: Any) -> str:
