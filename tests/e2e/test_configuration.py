@@ -207,3 +207,25 @@ def test_every_conflicting_combination_exits_64_naming_it(sso_image: str, tmp_pa
     for (name, (_env, line)), result in zip(conflicts.items(), results, strict=True):
         assert result["status"] == 64, (name, result)
         assert line in result["stderr"], (name, result["stderr"])
+
+
+def test_an_image_on_an_unsupported_label_studio_release_exits_64_naming_it(
+    sso_image: str, tmp_path: Path
+) -> None:
+    """As if built FROM a release outside 1.20.0-1.23.x: its metadata says 1.24.0, found first."""
+    metadata = tmp_path / "label_studio-1.24.0.dist-info"
+    metadata.mkdir()
+    (metadata / "METADATA").write_text("Metadata-Version: 2.1\nName: label-studio\nVersion: 1.24.0\n")
+    tmp_path.chmod(0o755)
+    metadata.chmod(0o755)
+    status, logs = run_until_exit(
+        sso_image,
+        {"PYTHONPATH": "/run/release:/opt/label-studio-sso/python"},
+        ((str(tmp_path), "/run/release"),),
+    )
+    assert status == 64, logs[-2000:]
+    assert (
+        "entrypoint: error: Label Studio 1.24.0 is installed; label-studio-sso supports 1.20.0 to 1.23.x"
+        in logs
+    )
+    assert "Traceback" not in logs
