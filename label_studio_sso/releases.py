@@ -12,6 +12,10 @@ them that this package relies on, each answered here and nowhere else:
   user model (``settings.AUTH_USER_MODEL``), never a Label Studio migration by number (a test
   holds every migration to that).
 
+One more difference comes with them rather than from them: 1.20 to 1.22 resolve PyJWT 2.15,
+1.23 PyJWT 2.13, which fail differently on some hostile tokens; that is settled where tokens
+are verified (``signed_tokens.refusal`` and ``signed_tokens.unverified_header``).
+
 Checked and the same on all four: the settings module (``core.settings.label_studio``), the
 middleware this package places itself around, the JWT/PAT app (``jwt_auth``), organization
 membership (``OrganizationMember.deleted_at``), the login template's blocks, ``users.views``.
