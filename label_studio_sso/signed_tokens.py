@@ -65,9 +65,7 @@ def refusal(error: Exception, raw: str, key: Any, algorithm: str) -> tuple[str, 
     """
     if isinstance(error, AFTER_SIGNATURE):
         return reason_for(error), True
-    if isinstance(error, jwt.InvalidSignatureError) or not isinstance(
-        error, (jwt.DecodeError, *_TYPE_ERRORS)
-    ):
+    if isinstance(error, jwt.InvalidSignatureError) or not isinstance(error, _UNCLEAR):
         return reason_for(error), False
     try:
         jwt.api_jws.decode_complete(raw, key, algorithms=[algorithm])
@@ -80,6 +78,8 @@ def refusal(error: Exception, raw: str, key: Any, algorithm: str) -> tuple[str, 
 
 _TYPE_ERRORS = (OverflowError, TypeError, ValueError)  # e.g. "exp": Infinity or a list (PyJWT 2.13)
 _UNCLEAR = (jwt.DecodeError, *_TYPE_ERRORS)  # before or after the signature check, depending on PyJWT
+# What ``jwt.decode`` raises for a token it refuses, on every PyJWT release Label Studio ships.
+DECODE_ERRORS = (jwt.PyJWTError, *_TYPE_ERRORS)
 
 
 def _signed_parts_readable(raw: str) -> bool:
@@ -140,7 +140,7 @@ def verify_signed(
             leeway=leeway,
             options={"require": ["iss", "aud", *require], "strict_aud": True},
         )
-    except (jwt.PyJWTError, *_TYPE_ERRORS) as error:
+    except DECODE_ERRORS as error:
         reason, authentic = refusal(error, raw, key.key, algorithm)
         email = _email_of_authentic(raw) if authentic else None
         raise TokenRejected(reason, authentic=authentic, email=email) from None
@@ -150,7 +150,7 @@ def _email_of_authentic(raw: str) -> str | None:
     """The ``email`` of a token whose signature verified (PyJWT checks it before the claims)."""
     try:
         email = jwt.decode(raw, options={"verify_signature": False}).get("email")
-    except (jwt.PyJWTError, OverflowError, TypeError, ValueError):
+    except DECODE_ERRORS:
         return None
     return email if isinstance(email, str) else None
 
@@ -164,7 +164,7 @@ def unverified_header(raw: str) -> dict[str, Any]:
     """
     try:
         return jwt.get_unverified_header(raw.split(".")[0] + "..")
-    except (jwt.PyJWTError, AttributeError):
+    except jwt.PyJWTError:
         raise TokenRejected(Reason.MALFORMED) from None
 
 

@@ -19,7 +19,7 @@ from ..audit import fingerprint
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
 from ..provisioning import Identity
-from ..signed_tokens import check_shape, refusal, unverified_header
+from ..signed_tokens import DECODE_ERRORS, check_shape, refusal, unverified_header
 from .keys import signing_key, verification_keys
 
 ISSUER = "label-studio-sso"
@@ -143,7 +143,7 @@ def _decode(raw: str, secret: bytes) -> dict[str, Any]:
                 "strict_aud": True,
             },
         )
-    except (jwt.PyJWTError, OverflowError, TypeError, ValueError) as error:  # e.g. "exp": [..]
+    except DECODE_ERRORS as error:
         reason, authentic = refusal(error, raw, secret, ALGORITHM)
         user_id = _user_id_of_authentic(raw, secret) if authentic else None
         raise TokenRejected(reason, user_id, authentic=authentic) from error
@@ -159,7 +159,7 @@ def _user_id_of_authentic(raw: str, secret: bytes) -> int | None:
             options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False,
                      "verify_iss": False, "require": []},
         )  # fmt: skip
-    except (jwt.PyJWTError, OverflowError, TypeError, ValueError):
+    except DECODE_ERRORS:
         return None
     return _int_or_none(claims.get(sso_settings.JWT_SSO_NATIVE_USER_ID_CLAIM))
 
