@@ -7,7 +7,7 @@ them that this package relies on, each answered here and nowhere else:
   (``postgres_driver``);
 - LATEST_VERSION_CHECK: 1.20 and 1.21 hard-code it to True and ask PyPI for the latest
   release while their settings are imported, so the environment variable that keeps the
-  server quiet is honoured here (``keep_version_check_off``, ``settings_label_studio_ignores``);
+  server quiet is honoured here (``keep_version_check_off``, ``latest_version_check``);
 - the users app's migrations: 1.20 stops at 0010, so this package's migrations name only the
   user model (``settings.AUTH_USER_MODEL``), never a Label Studio migration by number (a test
   holds every migration to that).
@@ -57,28 +57,26 @@ def unsupported_release(version: str | None) -> str | None:
     )
 
 
-def settings_label_studio_ignores() -> dict[str, object]:
-    """Settings 1.20 and 1.21 hard-code, read from the environment as 1.22 and later read them.
+def latest_version_check() -> bool:
+    """LATEST_VERSION_CHECK read as 1.22 and later read it (1.20 and 1.21 hard-code True).
 
-    Called by the settings overlay after Label Studio's settings, with Label Studio's own
-    reader, so every spelling and value it accepts means the same on every release.
+    Label Studio's own reader, so every spelling and value it accepts means the same on every
+    release. The settings overlay sets the setting from it after Label Studio's settings.
     """
     from core.utils.params import get_bool_env
 
-    return {"LATEST_VERSION_CHECK": get_bool_env("LATEST_VERSION_CHECK", True)}
+    return get_bool_env("LATEST_VERSION_CHECK", True)
 
 
 def keep_version_check_off() -> None:
-    """Before Label Studio's settings are imported: no request to PyPI if LATEST_VERSION_CHECK says so.
+    """Before Label Studio's settings are imported: no request to PyPI unless LATEST_VERSION_CHECK asks.
 
     1.20 and 1.21 make the request while their settings module is imported, whatever the
     variable says; their check skips itself when the last one was made less than a minute
     ago, so with the variable false the last check is marked as made at the end of time.
     1.22 and later read the variable themselves; this changes nothing there.
     """
-    from core.utils.params import get_bool_env
-
-    if not get_bool_env("LATEST_VERSION_CHECK", True):
+    if not latest_version_check():
         import label_studio
 
         label_studio.__latest_version_check_time__ = math.inf

@@ -14,7 +14,7 @@ from label_studio_sso.conf import (
     log_level_from_environment,
     read_environment,
 )
-from label_studio_sso.releases import settings_label_studio_ignores
+from label_studio_sso.releases import latest_version_check
 from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_settings_importable
 
 apply_quiet_defaults()
@@ -22,7 +22,7 @@ apply_quiet_defaults()
 with label_studio_settings_importable():
     from core.settings.label_studio import *  # noqa: F403
 
-globals().update(settings_label_studio_ignores())
+LATEST_VERSION_CHECK = latest_version_check()  # 1.20 and 1.21 hard-code True
 globals().update(read_environment(os.environ))
 
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
