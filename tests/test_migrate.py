@@ -43,12 +43,8 @@ def _django_database(postgres: Any) -> dict[str, Any]:
     }
 
 
-def _session(postgres: Any) -> Any:
-    return postgres.session()
-
-
 def _lock_is_free(postgres: Any, lock_id: int = LOCK_ID) -> bool:
-    with _session(postgres) as other:
+    with postgres.session() as other:
         taken = other.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])[0][0]
         if taken:
             other.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
@@ -98,7 +94,7 @@ def test_a_waiter_says_so_and_proceeds_when_the_holder_lets_go(
 ) -> None:
     polls = PollCounter(monkeypatch)
     acquired = threading.Event()
-    holder = _session(postgres)
+    holder = postgres.session()
     holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
     with caplog.at_level(logging.INFO, logger="label_studio_sso.container.migrate"):
         waiter = threading.Thread(target=_wait_for_lock, args=(postgres, acquired))
@@ -112,7 +108,7 @@ def test_a_waiter_says_so_and_proceeds_when_the_holder_lets_go(
 
 
 def test_a_lock_held_too_long_gives_up_with_a_clear_error(postgres: Any, pg_connection: Any) -> None:
-    with _session(postgres) as holder:
+    with postgres.session() as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
         with (
             pytest.raises(MigrationLockTimeout, match=f"migration lock {LOCK_ID} for more than 0.3s"),
@@ -131,7 +127,7 @@ def test_a_waiting_replica_does_not_stall_the_migrating_ones_concurrent_index_bu
     """
     polls = PollCounter(monkeypatch)
     acquired = threading.Event()
-    with _session(postgres) as migrating:
+    with postgres.session() as migrating:
         migrating.execute("SELECT pg_advisory_lock(%s)", [LOCK_ID])
         waiter = threading.Thread(target=_wait_for_lock, args=(postgres, acquired), daemon=True)
         waiter.start()
@@ -176,7 +172,7 @@ def test_the_command_exits_69_when_another_migration_never_ends(
     from django.db import connections
 
     monkeypatch.setattr(migration, "connections", ConnectionHandler({"default": _django_database(postgres)}))
-    with _session(postgres) as holder:
+    with postgres.session() as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [migration.DEFAULT_LOCK_ID])
         assert main({"MIGRATE_LOCK_TIMEOUT": "0"}) == 69
     assert "another process held the migration lock 1000 for more than 0s" in capsys.readouterr().err
