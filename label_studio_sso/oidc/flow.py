@@ -19,7 +19,6 @@ from typing import Any
 import requests
 from authlib.integrations.base_client import OAuthError
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from ..models import OidcSession
 from ..origins import public_origin
 from ..provisioning import provision
 from ..single_use import spend_once
+from ..transactions import in_one_transaction
 from .identity import ClaimsRefused, identity_from_claims, needs_userinfo
 from .provider import STATE_LIFETIME_SECONDS, ProviderUnavailable, jose_refusal_reason, provider_client
 
@@ -113,9 +113,13 @@ def finish(request: HttpRequest) -> SignedIn:
     claims, id_token = _verified_claims(request)
     try:
         identity = identity_from_claims(claims)
-        with transaction.atomic():
+
+        def sign_in() -> tuple[Any, bool]:
             user, created = provision(identity, via=VIA)
             _remember_provider_session(claims, user)
+            return user, created
+
+        user, created = in_one_transaction(sign_in)
     except (ClaimsRefused, UserRefused) as refused:
         raise LoginRefused(refused.reason) from None
     return SignedIn(user, created, id_token)

@@ -36,6 +36,7 @@ from ..errors import Reason, TokenRejected, UserRefused
 from ..origins import is_portal_origin, request_origin
 from ..provisioning import provision
 from ..sessions import end_session, logged_in_user, restored_on_database_error, start_session
+from ..transactions import in_one_transaction
 from .redemption import redeem
 from .tokens import LoginClaims, verify_login_token
 
@@ -98,8 +99,8 @@ def names_user(claims: LoginClaims, user: Any) -> bool:
 def authenticate_login_token(raw: Any) -> tuple[Any, LoginClaims]:
     """Verify a token and redeem it for its user, without a session; raise TokenRejected."""
     claims = verify_login_token(raw)
-    with _database_errors_refuse(claims.user_id), transaction.atomic():
-        return claim_user(claims), claims
+    with _database_errors_refuse(claims.user_id):
+        return in_one_transaction(lambda: claim_user(claims)), claims
 
 
 def log_in_with_token(request: HttpRequest, raw: Any, transport: str) -> LoginOutcome:
@@ -191,8 +192,8 @@ def _switches_user_from_another_site(request: HttpRequest, claims: LoginClaims) 
 
 def _hold_for_confirmation(request: HttpRequest, claims: LoginClaims) -> Any:
     """Redeem now (the link is spent whatever the answer) and remember whom it names."""
-    with _database_errors_refuse(claims.user_id), transaction.atomic():
-        user = claim_user(claims)
+    with _database_errors_refuse(claims.user_id):
+        user = in_one_transaction(lambda: claim_user(claims))
     until = min(claims.expires_at.timestamp(), time.time() + PENDING_SECONDS)
     request.session[SESSION_PENDING_KEY] = {"user_id": user.pk, "jti": claims.jti, "until": int(until)}
     return user
@@ -200,10 +201,14 @@ def _hold_for_confirmation(request: HttpRequest, claims: LoginClaims) -> Any:
 
 def _log_in(request: HttpRequest, claims: LoginClaims) -> Any:
     """Redeem and log in within one transaction; on a database error undo both."""
-    with _session_change(request, claims.user_id):
+
+    def log_in() -> Any:
         user = claim_user(claims)
         start_session(request, user, **{SESSION_JTI_KEY: claims.jti})
-    return user
+        return user
+
+    with _database_errors_refuse(claims.user_id), restored_on_database_error(request):
+        return in_one_transaction(log_in)
 
 
 def _end_session_of_another_user(request: HttpRequest, rejected: TokenRejected) -> bool:
@@ -215,13 +220,6 @@ def _end_session_of_another_user(request: HttpRequest, rejected: TokenRejected) 
         return False
     end_session(request)
     return True
-
-
-@contextmanager
-def _session_change(request: HttpRequest, user_id: int) -> Iterator[None]:
-    """One transaction; if the database fails, the session is as it was and the token refused."""
-    with _database_errors_refuse(user_id), restored_on_database_error(request), transaction.atomic():
-        yield
 
 
 @contextmanager

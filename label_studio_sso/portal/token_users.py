@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from .. import audit
 from ..accounts import is_live_member, issuer_refusal_reason, user_for_issuer
 from ..conf import sso_settings
@@ -24,6 +22,7 @@ from ..provisioning import (
     organization_for_new_users,
     staff_flag,
 )
+from ..transactions import in_one_transaction
 from .token_request import TokenRequest
 
 VIA = "token-api"
@@ -33,13 +32,17 @@ def user_for_token_request(issuer: Any, body: TokenRequest) -> Any:
     """The user the token is for, after creating or refreshing them; else UserRefused."""
     identity = Identity(body.email, body.first_name, body.last_name, body.groups)
     check_required_groups(identity)
-    with transaction.atomic():
+
+    def found_or_created() -> tuple[Any, bool]:
         user, created = _found_or_created(issuer, identity, create=body.create)
         was_staff = False if created else user.is_staff
         if staff_flag(identity, was_staff) != was_staff and not issuer.is_superuser:
             raise UserRefused(Reason.STAFF_CHANGE_NOT_ALLOWED)  # the creation is rolled back too
         if not created:
             apply_identity(user, identity, via=VIA)
+        return user, created
+
+    user, created = in_one_transaction(found_or_created)
     if created:
         audit.user_created(user_id=user.pk, via=VIA, issuer_id=issuer.pk)
     return user

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from .. import audit
@@ -32,6 +33,7 @@ from ..errors import (
 from ..http import mark_token_response
 from ..provisioning import Identity, provision
 from ..sessions import end_session, logged_in_user, restored_on_database_error, start_session
+from ..transactions import in_one_transaction
 from .identity import asserted_identity, identity_headers, is_enabled
 from .peers import client_address, peer_is_trusted
 
@@ -87,9 +89,14 @@ def _logged_in_as(request: HttpRequest, identity: Identity) -> None:
         and same_email(user.email, identity.email)
     ):
         return  # steady state: the session already belongs to this identity
-    with restored_on_database_error(request), transaction.atomic():
+
+    def log_in() -> tuple[Any, bool]:
         user, created = provision(identity, via=VIA)
         start_session(request, user, **{SESSION_IDENTITY_KEY: digest})
+        return user, created
+
+    with restored_on_database_error(request):
+        user, created = in_one_transaction(log_in)
     audit.provider_login_succeeded(user_id=user.pk, via=VIA, created=created)
 
 

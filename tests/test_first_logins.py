@@ -1,0 +1,223 @@
+"""Twelve first logins of one new person at once, through a real gunicorn on SQLite: one user,
+and all twelve requests logged in as that user (none told the database is unavailable).
+
+The server runs two threaded workers, so the requests race in separate processes and
+threads, as in the image. Each way in that creates users is raced: the token API with
+``create``, gateway headers, portal-signed tokens and OpenID Connect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+from oidc_support import CLIENT_ID, CLIENT_SECRET, SigningKey, authorization_parameters, running_provider
+from requests.adapters import HTTPAdapter
+from servers_support import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
+from sso_support import REPO, free_port
+
+from settings_overlay.label_studio_import import label_studio_directory
+
+pytestmark = pytest.mark.servers
+
+RACE = 12
+GATEWAY_ADDRESS = "127.0.0.2"  # the trusted gateway: any other loopback address is a browser
+PORTAL_ISSUER, PORTAL_AUDIENCE = "https://portal.example.com", "label-studio"
+
+
+class FromGateway(HTTPAdapter):
+    """Connections that leave from the gateway's address, as a reverse proxy's would."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (GATEWAY_ADDRESS, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def portal_key() -> SigningKey:
+    return SigningKey.generate()
+
+
+@pytest.fixture(scope="module")
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory: Any, port: int) -> Iterator[Any]:
+    with running_provider(
+        tmp_path_factory.mktemp("race-provider"),
+        redirect_uris=[f"http://127.0.0.1:{port}/sso/oidc/callback/"],
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(
+    bootstrapped_database: Path, tmp_path_factory: Any, port: int, portal_key: SigningKey, provider: Any
+) -> Iterator[Server]:
+    tmp_path = tmp_path_factory.mktemp("race-server")
+    data_dir = data_dir_with(bootstrapped_database, tmp_path)
+    env = environment(
+        data_dir,
+        PORT=str(port),
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS=str(RACE),
+        SSO_CREATE_USERS="true",
+        SSO_RATE_LIMIT="100000/m",
+        SSO_TRUSTED_PROXIES=f"{GATEWAY_ADDRESS}/32",
+        SSO_PROXY_EMAIL_HEADER="X-Forwarded-Email",
+        SSO_ISSUER_PUBLIC_KEYS=json.dumps({"keys": [portal_key.public_jwk()]}),
+        SSO_ISSUER=PORTAL_ISSUER,
+        SSO_ISSUER_AUDIENCE=PORTAL_AUDIENCE,
+        SSO_OIDC_ISSUER=provider.issuer,
+        SSO_OIDC_CLIENT_ID=CLIENT_ID,
+        SSO_OIDC_CLIENT_SECRET=CLIENT_SECRET,
+        REQUESTS_CA_BUNDLE=str(provider.ca_file),
+    )
+    command = [
+        os.fspath(Path(os.sys.executable)),
+        "-m",
+        "gunicorn",
+        "--config",
+        str(REPO / "docker" / "gunicorn.conf.py"),
+        "--chdir",
+        label_studio_directory(),
+        "core.wsgi:application",
+    ]
+    running = Server("gunicorn", command, data_dir, port, tmp_path / "server.log", REPO, env=env)
+    with healthy(running):
+        running.database = data_dir / "label_studio.sqlite3"  # type: ignore[attr-defined]
+        yield running
+
+
+def raced(attempt: Callable[[int], tuple[int, str | None]]) -> list[tuple[int, str | None]]:
+    """``attempt(index)`` run RACE times at once, all released together."""
+    start = threading.Barrier(RACE)
+
+    def run(index: int) -> tuple[int, str | None]:
+        start.wait()
+        return attempt(index)
+
+    with ThreadPoolExecutor(RACE) as pool:
+        return list(pool.map(run, range(RACE)))
+
+
+def spelled(email: str, index: int) -> str:
+    """The same address in mixed case, as different browsers and providers may send it."""
+    local, _at, domain = email.partition("@")
+    return [email, local.capitalize() + "@" + domain, email.upper()][index % 3]
+
+
+def users_named(server: Server, email: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(server.database) as database:  # type: ignore[attr-defined]
+        return database.execute("SELECT id, email FROM htx_user WHERE lower(email) = ?", (email,)).fetchall()
+
+
+def whoami(session: requests.Session, server: Server, **headers: str) -> str | None:
+    response = session.get(f"{server.url}/api/current-user/whoami", headers=headers, timeout=60)
+    return response.json().get("email") if response.status_code == 200 else None
+
+
+def assert_one_user_for_all(server: Server, email: str, outcomes: list[tuple[int, str | None]]) -> None:
+    assert [status for status, _ in outcomes] == [200] * RACE, outcomes
+    rows = users_named(server, email)
+    assert len(rows) == 1, rows
+    assert {who for _, who in outcomes} == {rows[0][1]}
+
+
+def test_twelve_first_logins_through_the_token_api_make_one_user_and_twelve_tokens(server: Server) -> None:
+    email = "race-token@example.com"
+
+    def attempt(index: int) -> tuple[int, str | None]:
+        response = requests.post(
+            f"{server.url}/api/sso/token",
+            json={"email": spelled(email, index), "create": True},
+            headers={"Authorization": f"Token {ADMIN_TOKEN}"},
+            timeout=60,
+        )
+        if response.status_code != 200:
+            return response.status_code, response.text
+        return 200, jwt.decode(response.json()["token"], options={"verify_signature": False})["email"]
+
+    assert_one_user_for_all(server, email, raced(attempt))
+
+
+def test_twelve_first_requests_through_a_gateway_are_all_the_one_new_user(server: Server) -> None:
+    email = "race-gateway@example.com"
+
+    def attempt(index: int) -> tuple[int, str | None]:
+        browser = requests.Session()
+        browser.mount("http://", FromGateway())
+        response = browser.get(
+            f"{server.url}/api/current-user/whoami",
+            headers={"X-Forwarded-Email": spelled(email, index)},
+            timeout=60,
+        )
+        return response.status_code, response.json().get("email") if response.status_code == 200 else None
+
+    assert_one_user_for_all(server, email, raced(attempt))
+
+
+def test_twelve_portal_signed_first_logins_are_all_the_one_new_user(
+    server: Server, portal_key: SigningKey
+) -> None:
+    email = "race-portal@example.com"
+    now = int(time.time())
+    tokens = [
+        portal_key.sign(
+            {
+                "iss": PORTAL_ISSUER,
+                "aud": PORTAL_AUDIENCE,
+                "email": spelled(email, index),
+                "jti": uuid.uuid4().hex,
+                "iat": now,
+                "exp": now + 300,
+            }
+        )
+        for index in range(RACE)
+    ]
+
+    def attempt(index: int) -> tuple[int, str | None]:
+        browser = requests.Session()
+        response = browser.get(
+            f"{server.url}/api/sso/login", params={"token": tokens[index]}, allow_redirects=False, timeout=60
+        )
+        if response.headers.get("X-Label-Studio-SSO") != "logged-in":
+            return response.status_code, response.headers.get("X-Label-Studio-SSO")
+        return 200, whoami(browser, server)
+
+    assert_one_user_for_all(server, email, raced(attempt))
+
+
+def test_twelve_openid_connect_callbacks_of_one_new_person_are_all_that_one_user(
+    server: Server, provider: Any
+) -> None:
+    email = "erin@example.com"  # the provider's account, new to Label Studio
+    browsers, callbacks = [], []
+    for _ in range(RACE):  # each browser signs in at the provider; the callbacks then race
+        browser = requests.Session()
+        start = browser.get(f"{server.url}/sso/oidc/login/", allow_redirects=False, timeout=60)
+        assert start.status_code == 302, start.text
+        assert authorization_parameters(start.headers["Location"])["client_id"] == CLIENT_ID
+        callbacks.append(provider.sign_in(start.headers["Location"], "erin"))
+        browsers.append(browser)
+
+    def attempt(index: int) -> tuple[int, str | None]:
+        response = browsers[index].get(callbacks[index], allow_redirects=False, timeout=60)
+        if response.status_code != 302 or "/user/login" in response.headers.get("Location", ""):
+            return response.status_code, response.headers.get("X-Label-Studio-SSO")
+        return 200, whoami(browsers[index], server)
+
+    assert_one_user_for_all(server, email, raced(attempt))
