@@ -48,9 +48,23 @@ _THIS_SESSION_ONLY = "_sso_end_this_session_only"
 def start_session(request: HttpRequest, user: Any, **marks: Any) -> None:
     """Log ``user`` in on this browser; ``marks`` are stored in the new session."""
     ensure_active_organization(user)
+    _ensure_session_policy(user)
     auth.login(request, user, backend=BACKEND_PATH)
     request.session[SESSION_LAST_LOGIN_KEY] = time.time()
     request.session.update(marks)
+
+
+def _ensure_session_policy(user: Any) -> None:
+    """Make the organization's session policy row now, inside the login's transaction.
+
+    Label Studio creates it on the first request that reads it, with a read followed by a
+    write; on SQLite, while another login holds the write lock, that write is refused at
+    once, outside any transaction we could run again. Reading it here moves that write
+    into the login's transaction (``transactions.in_one_transaction``), which is.
+    """
+    organization = getattr(user, "active_organization", None)
+    if organization is not None:
+        getattr(organization, "session_timeout_policy", None)  # Label Studio's AutoOneToOneField
 
 
 def logged_in_user(request: HttpRequest) -> Any:

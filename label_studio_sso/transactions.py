@@ -4,7 +4,7 @@ SQLite lets one writer in at a time. A transaction that has read and then wants 
 while another holds the write lock is refused at once ("database is locked"): waiting
 could deadlock, so SQLite does not use its busy timeout there. Twelve browsers signing in
 as one new person at once all read "no such user", then all try to create it: one wins and
-the others were told the database is unavailable. Run again, each finds the winner's user.
+the others were refused with a 503. Run again, each finds the winner's user.
 
 Only the outermost transaction is run again (an inner one cannot undo what its caller
 did), only for that lock conflict, and only a few times; anything else goes to the caller.
@@ -26,8 +26,8 @@ from django.db import OperationalError, connections, router, transaction
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MAX_ATTEMPTS = 8
-BACKOFF_SECONDS = 0.02  # times the attempt number, jittered: the winner commits in milliseconds
+MAX_ATTEMPTS = 12
+BACKOFF_SECONDS = 0.025  # times the attempt number, jittered: about 1.7 s over all attempts
 
 
 def in_one_transaction(block: Callable[[], T]) -> T:
