@@ -21,10 +21,10 @@ from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.db.models.functions import Collate, Upper
 
+from .emails import SURROUNDING_SPACE
 from .errors import Reason, UserRefused
 
 MAX_CANDIDATES = 10
-SURROUNDING_SPACE = " \t\r\n"  # ASCII only: a no-break space is part of the address
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 

@@ -64,6 +64,16 @@ def gateway_headers_ignored(*, peer: str, headers: list[str]) -> None:
     )
 
 
+def gateway_bypass_refused(*, peer: str, path: str) -> None:
+    """SSO_PROXY_REQUIRED: a request came straight to Label Studio, not through the gateway."""
+    audit_logger.warning(
+        "sso request refused: peer=%s path=%s (not through the gateway; SSO_PROXY_REQUIRED)",
+        peer,
+        path,
+        extra={"sso_event": "gateway_bypass_refused", "sso_peer": peer},
+    )
+
+
 def backchannel_logout_refused(*, reason: str) -> None:
     """A back-channel logout request was refused (its token did not verify, or was replayed)."""
     audit_logger.warning(

@@ -218,7 +218,7 @@ GATEWAY_MIDDLEWARE = "label_studio_sso.middleware.TrustedGatewayMiddleware"
 
 @register()
 def check_combinations(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """E012-E015: gateway and portal-key settings that only work together, and the gateway's middleware."""
+    """E012-E015, E018: gateway and portal-key settings that only work together; the gateway's middleware."""
     try:
         problems = combination_problems(lambda name: getattr(sso_settings, name))
     except ImproperlyConfigured:  # reported by E001

@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .accounts import SURROUNDING_SPACE
 from .conf import MAX_GROUP_NAME
+from .emails import SURROUNDING_SPACE, InvalidEmail, accepted_email
 from .errors import Reason, Refused
 from .provisioning import MAX_NAME_LENGTH, Identity
 
 MAX_GROUPS = 1000  # Entra ID sends up to 200 before switching to an overage claim
-MAX_EMAIL_LENGTH = 254
 
 
 class ClaimsRefused(Refused):
@@ -33,12 +32,13 @@ def identity_of(claims: Mapping[str, Any], *, groups_claim: str | None = "groups
 
 
 def email_of(value: Any) -> str:
-    """An email address as given (surrounding space removed); ClaimsRefused if it is not one."""
-    if not isinstance(value, str) or not value.strip(SURROUNDING_SPACE) or len(value) > MAX_EMAIL_LENGTH:
+    """The email address the email rule accepts (``emails``); ClaimsRefused if there is none."""
+    if not isinstance(value, str) or not value.strip(SURROUNDING_SPACE):
         raise ClaimsRefused(Reason.MISSING_CLAIM)
-    if not value.isprintable() or "@" not in value or "," in value:
-        raise ClaimsRefused(Reason.INVALID_CLAIM)
-    return value.strip(SURROUNDING_SPACE)
+    try:
+        return accepted_email(value)
+    except InvalidEmail:
+        raise ClaimsRefused(Reason.INVALID_EMAIL) from None
 
 
 def name_of(value: Any) -> str | None:

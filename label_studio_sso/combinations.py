@@ -46,6 +46,18 @@ def combination_problems(value: Callable[[str], Any]) -> list[Problem]:
                 "Set the gateway's key URL, the audience it signs for and the issuer it signs as.",
             )
         )
+    gateway = value("SSO_TRUSTED_PROXIES") and (
+        value("SSO_PROXY_EMAIL_HEADER") or value("SSO_PROXY_JWT_HEADER")
+    )
+    if value("SSO_PROXY_REQUIRED") and not gateway:
+        problems.append(
+            (
+                "E018",
+                "SSO_PROXY_REQUIRED is true without a gateway: every request would be refused.",
+                "Configure the gateway (SSO_TRUSTED_PROXIES and SSO_PROXY_EMAIL_HEADER or "
+                "SSO_PROXY_JWT_HEADER), or unset SSO_PROXY_REQUIRED.",
+            )
+        )
     url, keys = value("SSO_ISSUER_JWKS_URL"), value("SSO_ISSUER_PUBLIC_KEYS")
     if url and keys:
         problems.append(

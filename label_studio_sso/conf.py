@@ -428,7 +428,13 @@ SSO_TEMPLATES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "te
 RATE_LIMIT_CACHE = "label_studio_sso"
 RATE_LIMIT_TABLE = "label_studio_sso_rate_limit"
 
-_HEADER_ALLOWED = "an HTTP header name (letters, digits, -; not Authorization, Cookie, Host...), or empty"
+_HEADER_ALLOWED = (
+    "an HTTP header name of letters, digits and - (not Authorization, Cookie, Host...), or empty. "
+    "No _: gunicorn and most proxies drop headers whose names have one, and CGI-style servers "
+    "cannot tell X_Email from X-Email. Name the header the gateway sends (with Apache's "
+    'mod_auth_openidc: RequestHeader set X-Forwarded-Email "%{OIDC_CLAIM_email}e", then '
+    "X-Forwarded-Email here), not the variable it comes from"
+)
 _URL_ALLOWED = "an https URL (http only for localhost names), or unset"
 _ALGORITHMS_ALLOWED = (
     "comma-separated asymmetric algorithms: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA"
@@ -541,6 +547,7 @@ OPTIONS: tuple[Option, ...] = (
         _networks,
         "addresses or CIDR blocks of the gateways (e.g. 10.0.0.0/8, 172.18.0.5), separated by commas",
     ),
+    Option("SSO_PROXY_REQUIRED", False, boolean, "true or false"),
     Option("SSO_PROXY_EMAIL_HEADER", "", _header_name, _HEADER_ALLOWED),
     Option("SSO_PROXY_NAME_HEADER", "", _header_name, _HEADER_ALLOWED),
     Option("SSO_PROXY_GROUPS_HEADER", "", _header_name, _HEADER_ALLOWED),
@@ -559,6 +566,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("SSO_ISSUER_ALGORITHMS", ("RS256", "ES256", "EdDSA"), _algorithms, _ALGORITHMS_ALLOWED),
     Option("SSO_ISSUER", "", _optional_text(500), "the issuer (iss) the portal signs its tokens as"),
     Option("SSO_ISSUER_AUDIENCE", "", _optional_text(500), "the audience (aud) the portal signs for"),
+    Option("SSO_ISSUER_SUPERUSERS", False, boolean, "true or false"),
     Option(
         "SSO_SCIM_TOKEN",
         None,
@@ -567,6 +575,7 @@ OPTIONS: tuple[Option, ...] = (
         "or unset for no SCIM",
         secret=True,
     ),
+    Option("SSO_SCIM_SUPERUSERS", False, boolean, "true or false"),
     Option("SSO_SCIM_RATE_LIMIT", "3000/m", _rate, "a rate such as 3000/m (count per s, m, h or d)"),
     Option(
         "SSO_JWKS_MIN_REFRESH",

@@ -35,6 +35,7 @@ class Reason:
     WRONG_ISSUER = "wrong-issuer"
     MISSING_CLAIM = "missing-claim"
     INVALID_CLAIM = "invalid-claim"
+    INVALID_EMAIL = "invalid-email"
     LIFETIME_TOO_LONG = "lifetime-too-long"
     USER_NOT_FOUND = "user-not-found"
     USER_INACTIVE = "user-inactive"
@@ -102,6 +103,7 @@ class ErrorCode:
 
     INVALID_JSON = "INVALID_JSON"
     EMAIL_REQUIRED = "EMAIL_REQUIRED"
+    INVALID_EMAIL = "INVALID_EMAIL"
     INVALID_NEXT = "INVALID_NEXT"
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
@@ -126,6 +128,7 @@ class ErrorCode:
     GATEWAY_ASSERTION_INVALID = "GATEWAY_ASSERTION_INVALID"
     GATEWAY_IDENTITY_INVALID = "GATEWAY_IDENTITY_INVALID"
     GATEWAY_USER_REFUSED = "GATEWAY_USER_REFUSED"
+    GATEWAY_REQUIRED = "GATEWAY_REQUIRED"
 
 
 MAX_BODY_BYTES = 16 * 1024  # the token API's request body, at most
@@ -136,6 +139,11 @@ ERRORS: dict[str, ErrorKind] = {
     ),
     ErrorCode.EMAIL_REQUIRED: ErrorKind(
         400, '"email" is required: the email address of a Label Studio user.'
+    ),
+    ErrorCode.INVALID_EMAIL: ErrorKind(
+        400,
+        '"email" must be one ASCII address such as alice@example.com (a domain in its xn-- form, '
+        "no quoted local part, no trailing dot).",
     ),
     ErrorCode.INVALID_NEXT: ErrorKind(
         400, '"next" must be a path on this site starting with /, such as /projects/3/data.'
@@ -204,6 +212,9 @@ ERRORS: dict[str, ErrorKind] = {
         400, "The gateway's identity headers are not a valid email address, name or list of groups."
     ),
     ErrorCode.GATEWAY_USER_REFUSED: ErrorKind(403, "The gateway's user may not use Label Studio."),
+    ErrorCode.GATEWAY_REQUIRED: ErrorKind(
+        403, "Label Studio is reached only through its gateway here (SSO_PROXY_REQUIRED)."
+    ),
 }
 
 CODE_BY_USER_REFUSAL: dict[str, str] = {
@@ -215,6 +226,7 @@ CODE_BY_USER_REFUSAL: dict[str, str] = {
     Reason.NOT_IN_REQUIRED_GROUP: ErrorCode.NOT_IN_REQUIRED_GROUP,
     Reason.USER_CREATION_OFF: ErrorCode.USER_CREATION_OFF,
     Reason.EMAIL_DOMAIN_NOT_ALLOWED: ErrorCode.EMAIL_DOMAIN_NOT_ALLOWED,
+    Reason.INVALID_EMAIL: ErrorCode.INVALID_EMAIL,
     Reason.NO_ORGANIZATION: ErrorCode.NO_ORGANIZATION,
     Reason.ISSUER_OUTSIDE_ORGANIZATION: ErrorCode.ISSUER_OUTSIDE_ORGANIZATION,
     Reason.STAFF_CHANGE_NOT_ALLOWED: ErrorCode.STAFF_CHANGE_NOT_ALLOWED,
@@ -266,6 +278,7 @@ LOGIN_PAGE_SENTENCES: dict[str, str] = {
     Reason.PROVIDER_REFUSED: "Your identity provider did not sign you in.",
     Reason.EMAIL_NOT_VERIFIED: "Your identity provider has not verified your email address.",
     Reason.USER_NOT_FOUND: _NO_ACCOUNT,
+    Reason.INVALID_EMAIL: "Your email address is not one Label Studio accepts (ASCII only). Ask an admin.",
     Reason.USER_CREATION_OFF: _NO_ACCOUNT,
     Reason.EMAIL_DOMAIN_NOT_ALLOWED: "Accounts for your email domain are not made here. Ask an admin.",
     Reason.USER_INACTIVE: "Your Label Studio account is deactivated. Ask an administrator.",

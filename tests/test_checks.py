@@ -203,6 +203,9 @@ def test_gateway_and_portal_key_settings_that_need_each_other_are_errors() -> No
     }
     complete = {"SSO_ISSUER": "https://portal.example.com", "SSO_ISSUER_AUDIENCE": "ls"}
     assert problems(SSO_ISSUER_JWKS_URL="https://portal.example.com/jwks", **complete) == set()
+    assert problems(SSO_PROXY_REQUIRED=True) == {"label_studio_sso.E018"}
+    assert problems(SSO_PROXY_REQUIRED=True, **trusted) == {"label_studio_sso.E018"}
+    assert problems(SSO_PROXY_REQUIRED=True, SSO_PROXY_EMAIL_HEADER="X-Forwarded-Email", **trusted) == set()
 
 
 def test_a_gateway_without_its_middleware_after_authentication_is_an_error() -> None:

@@ -165,9 +165,10 @@ def test_the_audit_names_the_client_the_trusted_hops_vouch_for(
 @pytest.mark.parametrize(
     ("headers", "reason"),
     [
-        ({"X-Forwarded-Email": "alice@example.com,bob@example.com"}, "invalid-claim"),  # sent twice
-        ({"X-Forwarded-Email": "not-an-address"}, "invalid-claim"),
-        ({"X-Forwarded-Email": "a" * 300 + "@example.com"}, "missing-claim"),
+        ({"X-Forwarded-Email": "alice@example.com,bob@example.com"}, "invalid-email"),  # sent twice
+        ({"X-Forwarded-Email": "not-an-address"}, "invalid-email"),
+        ({"X-Forwarded-Email": "a" * 300 + "@example.com"}, "invalid-email"),
+        ({"X-Forwarded-Email": "a@evil.test@example.com"}, "invalid-email"),
         ({"X-Forwarded-Email": "alice@example.com", "X-Forwarded-Name": "Al\x07ice"}, "invalid-claim"),
         ({"X-Forwarded-Email": "alice@example.com", "X-Forwarded-Groups": "g" * 201}, "invalid-claim"),
         ({"X-Forwarded-Email": "alice@example.com", "X-Forwarded-Name": "\xff\xfe"}, "invalid-claim"),
@@ -378,3 +379,42 @@ def test_a_database_failure_while_creating_the_user_is_503_with_nothing_written(
     assert not User.objects.filter(email="dana@example.com").exists()
     assert session_user(browser) is None
     assert "sso login refused: reason=database-unavailable via=gateway" in caplog.text
+
+
+def test_with_the_gateway_required_nothing_but_health_reaches_label_studio_around_it(
+    headers_gateway: None,
+    settings: Any,
+    alice: Any,
+    alice_browser: Client,
+    owner_token: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.SSO_PROXY_REQUIRED = True
+    alice_browser.defaults["REMOTE_ADDR"] = STRANGER  # her session, sent straight to Label Studio
+    stranger = through(STRANGER)
+
+    with caplog.at_level(logging.INFO, logger="label_studio_sso.audit"):
+        answers = [
+            alice_browser.get("/api/current-user/whoami"),
+            stranger.get("/api/projects/", headers={"Authorization": f"Token {owner_token}"}),
+            stranger.post("/user/login/", {"email": "alice@example.com", "password": "x"}),
+            stranger.get("/api/current-user/whoami", headers={"X-Forwarded-Email": "alice@example.com"}),
+        ]
+
+    assert [(answer.status_code, answer.json()["error_code"]) for answer in answers] == [
+        (403, "GATEWAY_REQUIRED")
+    ] * 4
+    assert caplog.text.count(f"sso request refused: peer={STRANGER}") == 4
+    assert stranger.get("/health").status_code == 200
+    assert whoami_via(through(), **{"X-Forwarded-Email": "alice@example.com"}) == "alice@example.com"
+
+
+def test_a_header_name_with_an_underscore_is_refused_with_why_and_what_instead() -> None:
+    from label_studio_sso.conf import OPTIONS_BY_NAME, InvalidSetting
+
+    with pytest.raises(InvalidSetting) as refused:
+        OPTIONS_BY_NAME["SSO_PROXY_EMAIL_HEADER"].clean("OIDC_CLAIM_email")
+
+    message = str(refused.value)
+    assert "No _: gunicorn and most proxies drop headers" in message
+    assert 'RequestHeader set X-Forwarded-Email "%{OIDC_CLAIM_email}e"' in message

@@ -92,7 +92,8 @@ def test_a_new_user_is_created_with_the_tokens_names_and_groups(
         ({"iat": None}, "missing-claim"),
         ({"email": None}, "missing-claim"),
         ({"jti": "short"}, "invalid-claim"),
-        ({"email": "alice@example.com,bob@example.com"}, "invalid-claim"),
+        ({"email": "alice@example.com,bob@example.com"}, "invalid-email"),
+        ({"email": "a@evil.test@example.com"}, "invalid-email"),
         ({"exp": int(time.time()) + 3600}, "lifetime-too-long"),
         ({"email": "nobody@example.com"}, "user-creation-off"),
     ],
@@ -300,3 +301,18 @@ def test_keys_given_in_django_settings_as_a_jwks_document_verify_and_nonsense_is
     assert outcome(url_login(Client(), portal.sign(portal.portal_claims(), "EdDSA"))) == "logged-in"
     settings.SSO_ISSUER_PUBLIC_KEYS = {"portal": "not a key"}
     assert [error.id for error in check_setting_values()] == ["label_studio_sso.E001"]
+
+
+def test_a_superuser_is_named_by_a_portal_signed_token_only_when_the_operator_allows_it(
+    portal: Any, settings: Any, make_user: Any
+) -> None:
+    root = make_user("root@example.com", staff=True, superuser=True)
+    refused, allowed = Client(), Client()
+
+    response = url_login(refused, portal.sign(portal.portal_claims(root.email)))
+    settings.SSO_ISSUER_SUPERUSERS = True
+    url_login(allowed, portal.sign(portal.portal_claims(root.email)))
+
+    assert outcome(response) == "user-outranks-issuer"
+    assert whoami(refused) is None
+    assert whoami(allowed) == root.email

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from scim_support import GROUP, LIST, SEARCH, TOKEN, USER, Scim, entra_user, okta_user, patch
+from scim_support import GROUP, LIST, SEARCH, TOKEN, USER, Scim, entra_user, okta_user, patch, scim_error
 from sso_support import whoami
 
 
@@ -426,3 +426,41 @@ def test_delete_deactivates_keeps_the_annotations_and_the_user_answers_404_until
     alice.refresh_from_db()
     assert (alice.is_active, alice.last_name) == (True, "Again")
     assert Annotation.objects.filter(completed_by=alice).count() == 1
+
+
+def test_a_deleted_user_comes_back_only_under_its_own_user_name_and_never_through_a_look_alike(
+    scim: Scim, organization_owner: Any
+) -> None:
+    bob = scim.post("Users", okta_user("bob@example.com", "Bob", "Old")).json()
+    assert scim.delete(f"Users/{bob['id']}").status_code == 204
+
+    look_alike = scim.post("Users", {**okta_user("bob@\uff45xample.com"), "userName": "mallory"})
+    other_name = scim.post("Users", {**okta_user("bob@example.com"), "userName": "mallory"})
+
+    assert scim_error(look_alike) == (400, "invalidValue")
+    assert scim_error(other_name) == (409, "uniqueness")
+    assert user_named("bob@example.com").is_active is False
+    again = scim.post("Users", okta_user("BOB@example.com", "Bob", "Back"))
+    assert (again.status_code, again.json()["id"], again.json()["userName"]) == (
+        201,
+        bob["id"],
+        "BOB@example.com",
+    )
+
+
+def test_scim_changes_or_deletes_a_superuser_only_when_the_operator_allows_it(
+    scim: Scim, make_user: Callable[..., Any], settings: Any
+) -> None:
+    root = make_user("root@example.com", staff=True, superuser=True)
+    make_user("second-root@example.com", staff=True, superuser=True)  # so root is not the last one
+    renamed = patch({"op": "replace", "path": "emails[primary eq true].value", "value": "root@evil.test"})
+
+    assert scim_error(scim.patch(f"Users/{root.pk}", renamed)) == (403, None)
+    assert scim_error(scim.delete(f"Users/{root.pk}")) == (403, None)
+    root.refresh_from_db()
+    assert (root.email, root.is_active) == ("root@example.com", True)
+
+    settings.SSO_SCIM_SUPERUSERS = True
+    assert scim.patch(f"Users/{root.pk}", renamed).status_code == 200
+    root.refresh_from_db()
+    assert root.email == "root@evil.test"

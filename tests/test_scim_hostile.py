@@ -276,8 +276,9 @@ def test_a_user_of_another_organization_is_not_served(scim: Scim, alice: Any) ->
 
 
 def test_the_last_active_superuser_cannot_be_deactivated(
-    scim: Scim, organization_owner: Any, make_user: Callable[..., Any]
+    scim: Scim, organization_owner: Any, make_user: Callable[..., Any], settings: Any
 ) -> None:
+    settings.SSO_SCIM_SUPERUSERS = True  # without it SCIM changes no superuser at all (test_scim)
     organization_owner.is_superuser = True
     organization_owner.save()
     owner = str(organization_owner.pk)

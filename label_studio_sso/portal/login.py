@@ -32,6 +32,7 @@ from django.http import HttpRequest
 
 from .. import audit
 from ..accounts import refusal_reason, same_email, user_named
+from ..conf import sso_settings
 from ..errors import Reason, TokenRejected, UserRefused
 from ..origins import is_portal_origin, request_origin
 from ..provisioning import provision
@@ -84,9 +85,10 @@ def claim_user(claims: LoginClaims) -> Any:
 
 
 def _provisioned(claims: LoginClaims) -> Any:
-    """The user a portal-signed token names by email: found, or created (SSO_CREATE_USERS)."""
+    """The user a portal-signed token names by email: found, or created (SSO_CREATE_USERS); a
+    superuser only with SSO_ISSUER_SUPERUSERS (a portal's key would otherwise be root)."""
     assert claims.identity is not None
-    return provision(claims.identity, via=ISSUER_VIA)[0]
+    return provision(claims.identity, via=ISSUER_VIA, superusers=sso_settings.SSO_ISSUER_SUPERUSERS)[0]
 
 
 def names_user(claims: LoginClaims, user: Any) -> bool:

@@ -9,8 +9,8 @@ from django.http.request import RawPostDataException
 from rest_framework.request import Request
 
 from .. import strict_json
-from ..accounts import SURROUNDING_SPACE
 from ..conf import MAX_GROUP_NAME
+from ..emails import SURROUNDING_SPACE, InvalidEmail, accepted_email
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode
 from ..guards.body_limit import declared_length, is_unframed
 from ..http import is_safe_relative_path
@@ -76,10 +76,12 @@ def _json_object(request: Request) -> dict[str, Any]:
 
 
 def _clean_email(value: Any) -> str:
-    email = value.strip(SURROUNDING_SPACE) if isinstance(value, str) else ""
-    if not email or len(email) > 254 or not email.isprintable():
+    if not isinstance(value, str) or not value.strip(SURROUNDING_SPACE):
         raise ApiError(ErrorCode.EMAIL_REQUIRED)
-    return email
+    try:
+        return accepted_email(value)
+    except InvalidEmail:
+        raise ApiError(ErrorCode.INVALID_EMAIL) from None
 
 
 def _clean_next(value: Any) -> str | None:

@@ -57,6 +57,8 @@ def _found_or_created(issuer: Any, identity: Identity, *, create: bool) -> tuple
     if not sso_settings.SSO_CREATE_USERS:  # the same answer whether or not the email exists elsewhere
         raise UserRefused(Reason.USER_CREATION_OFF)
     organization = organization_for_new_users()
+    if organization is None:  # an issuer is a member of one: only a race with its deletion gets here
+        raise UserRefused(Reason.NO_ORGANIZATION)
     if not is_live_member(issuer, organization):
         raise UserRefused(Reason.ISSUER_OUTSIDE_ORGANIZATION)
     user, created = find_or_create_user(identity, organization=organization)

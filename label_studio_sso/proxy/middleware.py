@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from .. import audit
 from ..accounts import same_email
 from ..claims import ClaimsRefused
+from ..conf import sso_settings
 from ..errors import (
     LOGIN_PAGE_SENTENCES,
     ApiError,
@@ -38,6 +39,8 @@ from .identity import asserted_identity, identity_headers, is_enabled
 from .peers import client_address, peer_is_trusted
 
 VIA = "gateway"
+# Label Studio's health check, which the kubelet and Docker's HEALTHCHECK call directly.
+HEALTH_PATHS = frozenset({"/health", "/health/"})
 SESSION_IDENTITY_KEY = "_sso_gateway_identity"  # a digest of the identity the session began with
 
 
@@ -49,6 +52,12 @@ class TrustedGatewayMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if (
+            sso_settings.SSO_PROXY_REQUIRED
+            and not peer_is_trusted(request)
+            and request.path not in HEALTH_PATHS
+        ):
+            return _bypass_refused(request)  # before is_enabled(): without a gateway, nobody (E018)
         if not is_enabled():
             return self.get_response(request)
         if not peer_is_trusted(request):
@@ -98,6 +107,14 @@ def _logged_in_as(request: HttpRequest, identity: Identity) -> None:
     with restored_on_database_error(request):
         user, created = in_one_transaction(log_in)
     audit.provider_login_succeeded(user_id=user.pk, via=VIA, created=created)
+
+
+def _bypass_refused(request: HttpRequest) -> HttpResponseBase:
+    """403 for a request that did not come through the gateway: no session, token or password
+    counts here, so signing out at the gateway ends access."""
+    audit.gateway_bypass_refused(peer=client_address(request), path=request.path[:200])
+    _anonymous(request)
+    return error_response(ApiError(ErrorCode.GATEWAY_REQUIRED))
 
 
 def _anonymous(request: HttpRequest) -> None:

@@ -156,6 +156,8 @@ def apply_staff_groups(user_ids: Iterable[int]) -> None:
     if staff_groups is None:
         return
     for user in scim_users().filter(pk__in=set(user_ids)):  # their groups come prefetched
+        if user.is_superuser and not sso_settings.SSO_SCIM_SUPERUSERS:
+            continue  # a superuser's flags are not SCIM's to change
         staff = any(group.display_name in staff_groups for group in user.sso_scim_groups.all())
         if staff != user.is_staff:
             user.is_staff = staff

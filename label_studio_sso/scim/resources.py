@@ -18,7 +18,7 @@ it (Entra's ``emails[type eq "work"].value``).
 # is made, or scim2-models builds its attribute table late and filters find no attribute.
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from scim2_models import (
     URN,
     AuthenticationScheme,
@@ -55,9 +55,14 @@ class PersonName(ComplexAttribute):
 
 
 class UserEmail(ComplexAttribute):
-    """The user's one email address (Label Studio keeps one)."""
+    """The user's one email address (Label Studio keeps one).
 
-    value: Annotated[EmailStr | None, Required.true] = None
+    ``value`` is plain text here, not the library's EmailStr: that one normalizes (a fullwidth
+    letter becomes ASCII, NFD becomes NFC), and a look-alike would then name another account.
+    The shared email rule judges the text as it was sent (``users.wanted_from``).
+    """
+
+    value: Annotated[str | None, Required.true] = None
     type: _Email.Type | None = None
     primary: bool | None = None
 

@@ -25,16 +25,16 @@ from scim2_models import Meta, Path
 from .. import audit
 from ..accounts import email_key, find_user_by_email, is_live_member
 from ..conf import sso_settings
+from ..emails import MAX_EMAIL_LENGTH, InvalidEmail, accepted_email, stored_email
 from ..errors import Reason, UserRefused
 from ..models import ScimAccount
-from ..provisioning import MAX_NAME_LENGTH, Identity, create_user, email_domain_allowed, new_user_email
+from ..provisioning import MAX_NAME_LENGTH, Identity, create_user, email_domain_allowed
 from ..provisioning import organization_for_new_users as served_organization
 from .ids import group_id, is_scim_id
 from .resources import POLICY, PersonName, User, UserEmail, UserGroup
 from .responses import ScimError
 
 VIA = "scim"
-MAX_EMAIL_LENGTH = 254
 MAX_TEXT_LENGTH = 255
 _USER_NAME = Path[User]("userName")
 
@@ -45,13 +45,14 @@ def comparison_key(user_name: str) -> str:
 
 
 def scim_users() -> QuerySet[Any]:
-    """Every user SCIM serves: live members of the served organization, not deleted by SCIM."""
+    """Every user SCIM serves: live members of the served organization, not deleted by SCIM
+    (none on an instance with no organization yet: the first user SCIM creates makes it)."""
     try:
         organization = served_organization()
     except UserRefused as refused:
-        raise ScimError(
-            503, detail="No organization exists yet; create one in Label Studio first."
-        ) from refused
+        raise ScimError(503, detail="SSO_ORGANIZATION names no organization.") from refused
+    if organization is None:
+        return get_user_model()._default_manager.none()
     return (
         get_user_model()
         ._default_manager.filter(om_through__organization=organization, om_through__deleted_at__isnull=True)
@@ -128,8 +129,14 @@ class WantedUser:
 def wanted_from(resource: User) -> WantedUser:
     """The user a SCIM User asks for; 400 for a missing userName or email, or an oversized value."""
     user_name = _text(resource.user_name, MAX_TEXT_LENGTH, "userName", required=True)
-    entry = _chosen_email(resource.emails or [])  # each value already an address (pydantic's EmailStr)
-    email = _text(entry.value if entry is not None else None, MAX_EMAIL_LENGTH, "emails", required=True)
+    entry = _chosen_email(resource.emails or [])
+    _text(entry.value if entry is not None else None, MAX_EMAIL_LENGTH, "emails", required=True)
+    try:  # the text as sent: _text's strip() would remove a no-break space the rule refuses
+        email = accepted_email(entry.value if entry is not None else None)
+    except InvalidEmail:
+        raise ScimError(
+            400, "invalidValue", "emails.value is not one ASCII address such as alice@example.com."
+        ) from None
     name = resource.name or PersonName()
     return WantedUser(
         user_name=user_name,
@@ -183,9 +190,10 @@ def create(wanted: WantedUser) -> Any:
         if (
             account is None
             or account.deleted_at is None
+            or comparison_key(account.user_name) != comparison_key(wanted.user_name)
             or not is_live_member(existing, served_organization())
         ):
-            raise ScimError(409, "uniqueness")
+            raise ScimError(409, "uniqueness")  # only the identity SCIM deleted comes back
         write(existing, wanted, revive=True)
         return existing
     _check_user_name_free(wanted.user_name, None)
@@ -219,6 +227,7 @@ def _check_user_name_free(user_name: str, user: Any) -> None:
 
 def write(user: Any, wanted: WantedUser, *, revive: bool = False) -> None:
     """Make ``user`` what ``wanted`` says. Call in a transaction."""
+    refuse_superuser(user)
     account = account_of(user)
     if account is None or comparison_key(account.user_name) != comparison_key(wanted.user_name):
         _check_user_name_free(wanted.user_name, user)
@@ -229,7 +238,7 @@ def write(user: Any, wanted: WantedUser, *, revive: bool = False) -> None:
             raise ScimError(409, "uniqueness")
         if not email_domain_allowed(wanted.email):
             raise ScimError(403, detail="The email's domain is not in SSO_ALLOWED_EMAIL_DOMAINS.")
-        changes["email"] = new_user_email(wanted.email)
+        changes["email"] = stored_email(wanted.email)
     if wanted.first_name != user.first_name:
         changes["first_name"] = wanted.first_name
     if wanted.last_name != user.last_name:
@@ -273,6 +282,15 @@ def _save_account(user: Any, account: ScimAccount | None, wanted: WantedUser) ->
     account.save()
 
 
+def refuse_superuser(user: Any) -> None:
+    """403 for a superuser unless SSO_SCIM_SUPERUSERS: renaming one's email would hand the
+    account to whoever holds that address at the identity provider."""
+    if user.is_superuser and not sso_settings.SSO_SCIM_SUPERUSERS:
+        raise ScimError(
+            403, detail="This user is a superuser; SCIM changes superusers only with SSO_SCIM_SUPERUSERS."
+        )
+
+
 def refuse_last_superuser(user: Any) -> None:
     """400 mutability when ``user`` is the last active superuser: nobody could administer Label Studio."""
     if not user.is_superuser or not user.is_active:
@@ -284,6 +302,7 @@ def refuse_last_superuser(user: Any) -> None:
 
 def delete(user: Any) -> None:
     """SCIM DELETE: deactivate (every session ends), leave every SCIM group, answer 404 from now on."""
+    refuse_superuser(user)
     refuse_last_superuser(user)
     if user.is_active:
         user.is_active = False

@@ -90,6 +90,16 @@ def test_scim_passes_the_conformance_checker_on_postgresql_and_deactivates_on_bo
     assert whoami(first, browser) is None and whoami(second, browser) is None
 
 
+def user_emails(server: LabelStudio) -> list[str]:
+    """Every user's email, from Label Studio's own API (the admin sees the whole organization)."""
+    response = requests.get(
+        f"{server.url}/api/users/", headers={"Authorization": f"Token {ADMIN_TOKEN}"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return sorted(user["email"] for user in (body["results"] if isinstance(body, dict) else body))
+
+
 def test_look_alike_emails_reach_no_other_account_on_postgresql(
     replicas: tuple[LabelStudio, LabelStudio], postgres: Any
 ) -> None:
@@ -105,9 +115,10 @@ def test_look_alike_emails_reach_no_other_account_on_postgresql(
         "        user.save()\n"
         "        organization.add_user(user)\n"
     )
+    before = user_emails(first)
     reached = {}
     for sent, _expected in CASES:
-        response = first.issue(sent)
+        response = first.issue(sent, create=True)  # creation is on: a refusal is the email rule's
         if response.status_code == 200:
             first.tokens.append(response.json()["token"])
             reached[sent] = (
@@ -115,9 +126,22 @@ def test_look_alike_emails_reach_no_other_account_on_postgresql(
                 and jwt.decode(response.json()["token"], options={"verify_signature": False})["email"]
             )
         else:
-            assert response.status_code in (400, 422), (sent, response.status_code, response.text)
+            assert response.json()["error_code"] == "INVALID_EMAIL", (
+                sent,
+                response.status_code,
+                response.text,
+            )
             reached[sent] = None
     assert reached == dict(CASES)
+    scim_headers = {"Authorization": f"Bearer {SCIM_TOKEN}", "Content-Type": "application/scim+json"}
+    scim_answers = {
+        sent: requests.post(
+            f"{first.url}/scim/v2/Users", json=okta_user(sent), headers=scim_headers, timeout=60
+        ).status_code
+        for sent, _expected in CASES
+    }  # an existing address is a conflict, a look-alike is no address: never a user
+    assert scim_answers == {sent: 409 if expected else 400 for sent, expected in CASES}
+    assert user_emails(first) == before, "a look-alike created a user"
 
 
 def test_both_replicas_migrated_one_at_a_time(replicas: tuple[LabelStudio, LabelStudio]) -> None:
