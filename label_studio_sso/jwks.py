@@ -1,6 +1,6 @@
 """Public keys that verify tokens signed elsewhere: fetched from a JWKS URL, or given as PEM/JWKS.
 
-DESIGN §14: a key set is fetched over HTTPS with a timeout and cached; an unknown ``kid``
+A key set is fetched over HTTPS with a timeout and cached; an unknown ``kid``
 refetches it at most once per SSO_JWKS_MIN_REFRESH seconds (a burst of made-up ``kid``
 values costs one fetch, not one each); while the URL is down the keys already fetched keep
 working, and a key that cannot be found is a clear refusal. PyJWT's ``PyJWKClient`` fetches

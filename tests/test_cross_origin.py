@@ -1,4 +1,4 @@
-"""Session-authenticated writes must come from Label Studio's own origin (DESIGN 4a)."""
+"""Session-authenticated writes must come from Label Studio's own origin."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Refuse session-authenticated writes from other origins (DESIGN section 4a).
+"""Refuse session-authenticated writes from other origins.
 
 Label Studio switches Django's CSRF check off for its API and its frontend sends no
 CSRF token; it relies on SameSite=Lax session cookies. An embedding portal on another

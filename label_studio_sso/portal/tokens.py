@@ -94,7 +94,7 @@ def verify_login_token(raw: Any) -> LoginClaims:
     """Return the claims of a valid login token, or raise TokenRejected."""
     check_shape(raw, MAX_TOKEN_BYTES)
     if _signed_by_portal(raw):
-        from ..issuers.tokens import verify_issuer_token  # the portal's own keys (DESIGN §12)
+        from ..issuers.tokens import verify_issuer_token  # the portal's own keys
 
         return verify_issuer_token(raw)
     key = _key_for(raw)

@@ -1,2 +1,2 @@
-"""Trusted gateways (DESIGN §11): oauth2-proxy, Authelia, Authentik, IAP or Cloudflare Access
+"""Trusted gateways: oauth2-proxy, Authelia, Authentik, IAP or Cloudflare Access
 in front of Label Studio say who the person is, in headers or a signed assertion."""

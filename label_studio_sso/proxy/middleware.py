@@ -45,7 +45,7 @@ SESSION_IDENTITY_KEY = "_sso_gateway_identity"  # a digest of the identity the s
 
 
 class TrustedGatewayMiddleware:
-    """Log the gateway's user in (or keep them logged in), per DESIGN §11. Place after
+    """Log the gateway's user in (or keep them logged in). Place after
     Django's AuthenticationMiddleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:

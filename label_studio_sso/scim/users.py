@@ -130,9 +130,10 @@ def wanted_from(resource: User) -> WantedUser:
     """The user a SCIM User asks for; 400 for a missing userName or email, or an oversized value."""
     user_name = _text(resource.user_name, MAX_TEXT_LENGTH, "userName", required=True)
     entry = _chosen_email(resource.emails or [])
-    _text(entry.value if entry is not None else None, MAX_EMAIL_LENGTH, "emails", required=True)
+    sent = entry.value if entry is not None else None
+    _text(sent, MAX_EMAIL_LENGTH, "emails", required=True)
     try:  # the text as sent: _text's strip() would remove a no-break space the rule refuses
-        email = accepted_email(entry.value if entry is not None else None)
+        email = accepted_email(sent)
     except InvalidEmail:
         raise ScimError(
             400, "invalidValue", "emails.value is not one ASCII address such as alice@example.com."

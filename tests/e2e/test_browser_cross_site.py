@@ -3,7 +3,7 @@
 The portal is portal.othersite.test, Label Studio ls.example.test over HTTPS with a
 throw-away certificate the test makes; Label Studio's cookies are SameSite=None; Secure.
 A third, hostile site then tries to write with the logged-in user's session: the Origin
-check (DESIGN 4a) must refuse it, while Label Studio's own UI in the iframe still writes.
+check must refuse it, while Label Studio's own UI in the iframe still writes.
 """
 
 from __future__ import annotations
