@@ -11,19 +11,17 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 import requests
+from first_login_races import RACE, FromAddress, raced, spelled
 from oidc_support import CLIENT_ID, CLIENT_SECRET, SigningKey, authorization_parameters, running_provider
-from requests.adapters import HTTPAdapter
 from servers_support import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
 from sso_support import REPO, free_port
 
@@ -31,17 +29,8 @@ from settings_overlay.label_studio_import import label_studio_directory
 
 pytestmark = pytest.mark.servers
 
-RACE = 12
 GATEWAY_ADDRESS = "127.0.0.2"  # the trusted gateway: any other loopback address is a browser
 PORTAL_ISSUER, PORTAL_AUDIENCE = "https://portal.example.com", "label-studio"
-
-
-class FromGateway(HTTPAdapter):
-    """Connections that leave from the gateway's address, as a reverse proxy's would."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["source_address"] = (GATEWAY_ADDRESS, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -102,24 +91,6 @@ def server(
         yield running
 
 
-def raced(attempt: Callable[[int], tuple[int, str | None]]) -> list[tuple[int, str | None]]:
-    """``attempt(index)`` run RACE times at once, all released together."""
-    start = threading.Barrier(RACE)
-
-    def run(index: int) -> tuple[int, str | None]:
-        start.wait()
-        return attempt(index)
-
-    with ThreadPoolExecutor(RACE) as pool:
-        return list(pool.map(run, range(RACE)))
-
-
-def spelled(email: str, index: int) -> str:
-    """The same address in mixed case, as different browsers and providers may send it."""
-    local, _at, domain = email.partition("@")
-    return [email, local.capitalize() + "@" + domain, email.upper()][index % 3]
-
-
 def users_named(server: Server, email: str) -> list[tuple[int, str]]:
     with sqlite3.connect(server.database) as database:  # type: ignore[attr-defined]
         return database.execute("SELECT id, email FROM htx_user WHERE lower(email) = ?", (email,)).fetchall()
@@ -159,7 +130,7 @@ def test_twelve_first_requests_through_a_gateway_are_all_the_one_new_user(server
 
     def attempt(index: int) -> tuple[int, str | None]:
         browser = requests.Session()
-        browser.mount("http://", FromGateway())
+        browser.mount("http://", FromAddress(GATEWAY_ADDRESS))
         response = browser.get(
             f"{server.url}/api/current-user/whoami",
             headers={"X-Forwarded-Email": spelled(email, index)},

@@ -51,13 +51,18 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
         port: int | None = None,
         volumes: dict[str, str] | None = None,
         scheme: str = "http",
+        first_user: bool = True,
     ) -> LabelStudio:
+        """``first_user=False``: no LABEL_STUDIO_USERNAME, so Label Studio starts empty (no user,
+        no organization), as a fresh image configured with only a way in does."""
         admin = {
             "LABEL_STUDIO_USERNAME": ADMIN_EMAIL,
             "LABEL_STUDIO_PASSWORD": ADMIN_PASSWORD,
             "LABEL_STUDIO_USER_TOKEN": ADMIN_TOKEN,
             "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
         }
+        if not first_user:
+            admin = {}
         data_dir = sqlite_data_dir() if sqlite else None
         server = LabelStudio(sso_image, {**admin, **(env or {})}, data_dir, port, volumes, scheme)
         started.append(server)

@@ -10,8 +10,11 @@ client going straight to Label Studio comes from 127.0.0.1.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import requests
 from nginx import Nginx
 
 GATEWAY_ADDRESS = "127.0.0.2"
@@ -63,3 +66,27 @@ class GatewayProxy(Nginx):
             gateway_address=GATEWAY_ADDRESS,
             upstream_port=self.upstream_port,
         )
+
+
+@contextmanager
+def gateway_in_front(directory: Path, *, gateway: str, upstream_port: int) -> Iterator[GatewayProxy]:
+    """A GatewayProxy in ``directory`` (made here), stopped on exit."""
+    directory.mkdir()
+    proxy = GatewayProxy(directory, gateway=gateway, upstream_port=upstream_port)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def signed_in(
+    proxy: GatewayProxy, user: str, next_path: str = "/api/current-user/whoami"
+) -> requests.Session:
+    """A browser that signed in at the gateway as ``user`` (an account of gateway_support)."""
+    browser = requests.Session()
+    browser.trust_env = False
+    response = browser.get(
+        f"{proxy.url}/gateway/sign-in", params={"user": user, "next": next_path}, timeout=60
+    )
+    assert response.status_code == 200, response.text[:300]
+    return browser

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 from e2e_support import LabelStudio, assert_no_token_in
-from gateway_proxy import GATEWAY_ADDRESS, GatewayProxy
+from gateway_proxy import GATEWAY_ADDRESS, GatewayProxy, gateway_in_front, signed_in
 from gateway_support import (
     ASSERTION_AUDIENCE,
     ASSERTION_ISSUER,
@@ -58,20 +58,8 @@ def behind_the_gateway(
             **MODES[request.param],
         }
         server = start_label_studio(env, volumes={str(directory / "gateway"): "/gateway"})
-        (directory / "nginx").mkdir()
-        proxy = GatewayProxy(directory / "nginx", gateway=gateway.url, upstream_port=server.port)
-        try:
+        with gateway_in_front(directory / "nginx", gateway=gateway.url, upstream_port=server.port) as proxy:
             yield server, proxy, gateway
-        finally:
-            proxy.stop()
-
-
-def signed_in(proxy: GatewayProxy, user: str) -> requests.Session:
-    browser = requests.Session()
-    browser.trust_env = False
-    response = browser.get(f"{proxy.url}/gateway/sign-in", params={"user": user, "next": WHOAMI}, timeout=60)
-    assert response.status_code == 200, response.text[:300]
-    return browser
 
 
 def email_at(url: str, browser: requests.Session, **headers: str) -> str | None:
