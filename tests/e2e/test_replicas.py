@@ -7,24 +7,22 @@ import json
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import first_login_races as races
 import jwt
 import pytest
 import requests
 from confusable_emails import CASES, TARGETS
 from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, assert_no_token_in, free_port, user_id_of, whoami
-from first_login_races import RACE, FromAddress, raced, spelled
 from hostile_tokens import assemble, claims, keys_for
 from oidc_support import (
     CLIENT_ID,
     CLIENT_SECRET,
     Provider,
     SigningKey,
-    authorization_parameters,
     running_provider,
 )
 from scim_support import TOKEN as SCIM_TOKEN
@@ -32,8 +30,6 @@ from scim_support import conformance, failing, okta_user, patch
 
 pytestmark = pytest.mark.e2e
 
-GATEWAY_ADDRESS = "127.0.0.2"  # the trusted gateway: any other loopback address is a browser
-PORTAL_ISSUER, PORTAL_AUDIENCE = "https://portal.example.com", "label-studio"
 SHARED_SECRET = "a-secret-key-shared-by-both-replicas-0123456789abcdef"
 PARALLEL = 200
 USERS = 50
@@ -90,11 +86,11 @@ def replicas(
         "SSO_RATE_LIMIT": "999999/m",  # hundreds of tokens from one issuer below
         "SSO_CREATE_USERS": "true",
         "SSO_SCIM_TOKEN": SCIM_TOKEN,
-        "SSO_TRUSTED_PROXIES": f"{GATEWAY_ADDRESS}/32",
+        "SSO_TRUSTED_PROXIES": f"{races.GATEWAY_ADDRESS}/32",
         "SSO_PROXY_EMAIL_HEADER": "X-Forwarded-Email",
         "SSO_ISSUER_PUBLIC_KEYS": json.dumps({"keys": [portal_key.public_jwk()]}),
-        "SSO_ISSUER": PORTAL_ISSUER,
-        "SSO_ISSUER_AUDIENCE": PORTAL_AUDIENCE,
+        "SSO_ISSUER": races.PORTAL_ISSUER,
+        "SSO_ISSUER_AUDIENCE": races.PORTAL_AUDIENCE,
         "SSO_OIDC_ISSUER": provider.issuer,
         "SSO_OIDC_CLIENT_ID": CLIENT_ID,
         "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET,
@@ -154,70 +150,13 @@ def user_emails(server: LabelStudio) -> list[str]:
     return sorted(user["email"] for user in (body["results"] if isinstance(body, dict) else body))
 
 
-def portal_token(portal_key: SigningKey, email: str) -> str:
-    now = int(time.time())
-    claims = {"iss": PORTAL_ISSUER, "aud": PORTAL_AUDIENCE, "email": email, "jti": uuid.uuid4().hex}
-    return portal_key.sign({**claims, "iat": now, "exp": now + 300})
-
-
-def from_the_gateway() -> requests.Session:
-    browser = requests.Session()
-    browser.mount("http://", FromAddress(GATEWAY_ADDRESS))
-    return browser
-
-
-def by_token_api(server: LabelStudio, sent: str) -> str:
+def by_token_api(server: Any, sent: str) -> str:
     """Whose login token the token API issued for ``sent`` (with ``create``), or the refusal."""
     response = server.issue(sent, create=True)
     if response.status_code != 200:
         return str(response.json()["error_code"])
     server.tokens.append(response.json()["token"])
     return str(jwt.decode(response.json()["token"], options={"verify_signature": False})["email"])
-
-
-def by_gateway(server: LabelStudio, sent: str, browser: requests.Session | None = None) -> str:
-    """Whom the gateway's request naming ``sent`` (sent as UTF-8) is, or the refusal."""
-    value = sent.strip(" \t").encode()  # HTTP strips the spaces around a header's value anyway
-    response = (browser or from_the_gateway()).get(
-        f"{server.url}/api/current-user/whoami", headers={"X-Forwarded-Email": value}, timeout=60
-    )
-    if response.status_code != 200:
-        return response.headers.get("X-Label-Studio-SSO", str(response.status_code))
-    return str(response.json()["email"])
-
-
-def by_portal_token(server: LabelStudio, token: str, browser: requests.Session | None = None) -> str:
-    """Whom the portal-signed ``token`` logged in, or the refusal."""
-    browser = browser or requests.Session()
-    response = browser.get(
-        f"{server.url}/api/sso/login", params={"token": token}, allow_redirects=False, timeout=60
-    )
-    if response.headers.get("X-Label-Studio-SSO") != "logged-in":
-        return response.headers.get("X-Label-Studio-SSO", str(response.status_code))
-    return str(whoami(server, browser))
-
-
-def oidc_callback(
-    server: LabelStudio, provider: Provider, email: str | None = None
-) -> tuple[requests.Session, str]:
-    """A browser that signed in at the provider, and the callback URL it was sent back to;
-    ``email``: the provider's ID token names this address instead of the account's own."""
-    browser = requests.Session()
-    start = browser.get(f"{server.url}/sso/oidc/login/", allow_redirects=False, timeout=60)
-    assert start.status_code == 302, start.text[:300]
-    if email is not None:
-        nonce = authorization_parameters(start.headers["Location"])["nonce"]
-        provider.next_id_token(provider.key.sign(provider.id_token_claims(nonce, email=email)))
-    return browser, provider.sign_in(start.headers["Location"], "erin")
-
-
-def by_oidc_callback(server: LabelStudio, browser: requests.Session, callback: str) -> str:
-    """Whom the provider's callback logged ``browser`` in as, or the refusal."""
-    response = browser.get(callback, allow_redirects=False, timeout=60)
-    location = response.headers.get("Location", "")
-    if response.status_code != 302 or "/user/login/" in location:
-        return authorization_parameters(location).get("sso_error", str(response.status_code))
-    return str(whoami(server, browser))
 
 
 def test_look_alike_emails_reach_no_other_account_on_postgresql(
@@ -240,9 +179,13 @@ def test_look_alike_emails_reach_no_other_account_on_postgresql(
     before = user_emails(first)
     ways_in = {
         "token API": lambda sent: by_token_api(first, sent),
-        "gateway headers": lambda sent: by_gateway(first, sent),
-        "portal-signed tokens": lambda sent: by_portal_token(first, portal_token(portal_key, sent)),
-        "OpenID Connect": lambda sent: by_oidc_callback(first, *oidc_callback(first, provider, sent)),
+        "gateway headers": lambda sent: races.by_gateway(first.url, sent),
+        "portal-signed tokens": lambda sent: races.by_portal_token(
+            first.url, races.portal_token(portal_key, sent)
+        ),
+        "OpenID Connect": lambda sent: races.by_oidc_callback(
+            first.url, *races.oidc_callback(first.url, provider, sent)
+        ),
     }
     refusals = {"token API": "INVALID_EMAIL"}
 
@@ -403,14 +346,16 @@ def test_concurrent_first_logins_of_one_new_email_on_both_replicas_create_one_us
 def assert_one_user_for_all(postgres: Any, email: str, outcomes: list[str]) -> None:
     rows = postgres.query("SELECT email FROM htx_user WHERE lower(email) = %s", email)
     assert len(rows) == 1, rows
-    assert outcomes == [rows[0][0]] * RACE
+    assert outcomes == [rows[0][0]] * races.RACE
 
 
 def test_twelve_first_requests_through_a_gateway_on_both_replicas_are_all_the_one_new_user(
     replicas: tuple[LabelStudio, LabelStudio], postgres: Any
 ) -> None:
     email = "race-gateway@example.com"
-    outcomes = raced(lambda index: by_gateway(replicas[index % 2], spelled(email, index)))
+    outcomes = races.raced(
+        lambda index: races.by_gateway(replicas[index % 2].url, races.spelled(email, index))
+    )
     assert_one_user_for_all(postgres, email, outcomes)
 
 
@@ -418,8 +363,8 @@ def test_twelve_portal_signed_first_logins_on_both_replicas_are_all_the_one_new_
     replicas: tuple[LabelStudio, LabelStudio], postgres: Any, portal_key: SigningKey
 ) -> None:
     email = "race-portal@example.com"
-    tokens = [portal_token(portal_key, spelled(email, index)) for index in range(RACE)]
-    outcomes = raced(lambda index: by_portal_token(replicas[index % 2], tokens[index]))
+    tokens = [races.portal_token(portal_key, races.spelled(email, index)) for index in range(races.RACE)]
+    outcomes = races.raced(lambda index: races.by_portal_token(replicas[index % 2].url, tokens[index]))
     assert_one_user_for_all(postgres, email, outcomes)
 
 
@@ -428,8 +373,8 @@ def test_twelve_openid_connect_callbacks_of_one_new_person_on_both_replicas_are_
 ) -> None:
     """erin is the provider's account, new to Label Studio: each browser signs in at the
     provider first, then the callbacks race."""
-    signed_in = [oidc_callback(replicas[index % 2], provider) for index in range(RACE)]
-    outcomes = raced(lambda index: by_oidc_callback(replicas[index % 2], *signed_in[index]))
+    signed_in = [races.oidc_callback(replicas[index % 2].url, provider) for index in range(races.RACE)]
+    outcomes = races.raced(lambda index: races.by_oidc_callback(replicas[index % 2].url, *signed_in[index]))
     assert_one_user_for_all(postgres, "erin@example.com", outcomes)
 
 
