@@ -1,5 +1,9 @@
 """Public keys that verify tokens signed elsewhere: fetched from a JWKS URL, or given as PEM/JWKS.
 
+Every key set the product reads — a gateway's, a portal's, an OpenID provider's — goes
+through one fetch (``fetch_key_set``: at most MAX_JWKS_BYTES, a timeout, the trusted CAs)
+and one filter (``public_key_entries``: public signing keys only, at most MAX_KEYS).
+
 A key set is fetched over HTTPS with a timeout and cached; an unknown ``kid``
 refetches it at most once per SSO_JWKS_MIN_REFRESH seconds (a burst of made-up ``kid``
 values costs one fetch, not one each); while the URL is down the keys already fetched keep
@@ -62,23 +66,50 @@ class _BoundedJWKClient(PyJWKClient):
             raise jwt.PyJWKClientError("the key set is not JSON") from None
 
 
-def public_keys(document: Mapping[str, Any]) -> dict[str, PyJWK]:
-    """The usable public signing keys of a JWKS document, by ``kid`` (at most MAX_KEYS)."""
+def public_key_entries(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The JWKS entries a verifier may use: public signing keys (RSA, EC, OKP), at most MAX_KEYS.
+
+    An HMAC ("oct") key, an encryption key and a private key published by mistake are left
+    out, so no token can be checked against them.
+    """
     entries = document.get("keys")
     if not isinstance(entries, list):
         raise ValueError("a JWKS document has a list of keys")
-    usable = [
+    return [
         entry
         for entry in entries[:MAX_KEYS]
         if isinstance(entry, dict)
         and entry.get("kty") in PUBLIC_KEY_TYPES
         and entry.get("use", "sig") == "sig"
-        and "d" not in entry  # a private key published by mistake is refused, not used
+        and "d" not in entry
     ]
+
+
+def public_keys(document: Mapping[str, Any]) -> dict[str, PyJWK]:
+    """The usable public signing keys of a JWKS document, by ``kid``."""
+    usable = public_key_entries(document)
     keys = {}
     for key in PyJWKSet(usable).keys if usable else ():
         keys[key.key_id or ""] = key
     return keys
+
+
+def fetch_key_set(url: str) -> dict[str, Any]:
+    """The JWKS document at ``url`` holding only its usable keys (``public_key_entries``).
+
+    Raises PyJWKClientConnectionError when the URL cannot be read, PyJWKClientError when the
+    answer is too large or not a JWKS document.
+    """
+    client = _BoundedJWKClient(
+        url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS, ssl_context=trusted_authorities()
+    )
+    document = client.fetch_data()
+    if not isinstance(document, dict):
+        raise jwt.PyJWKClientError("the key set is not a JSON object")
+    try:
+        return {"keys": public_key_entries(document)}
+    except ValueError:
+        raise jwt.PyJWKClientError("the key set has no list of keys") from None
 
 
 class KeySource:
@@ -106,9 +137,6 @@ class RemoteKeys(KeySource):
         self.url = url
         self.min_refresh = min_refresh
         self.fetches = 0  # attempts, for tests and benchmarks
-        self._client = _BoundedJWKClient(
-            url, cache_jwk_set=False, timeout=FETCH_TIMEOUT_SECONDS, ssl_context=trusted_authorities()
-        )
         self._keys: dict[str, PyJWK] = {}
         self._loaded_at = float("-inf")
         self._tried_at = float("-inf")
@@ -140,10 +168,7 @@ class RemoteKeys(KeySource):
         self._tried_at = time.monotonic()
         self.fetches += 1
         try:
-            document = self._client.fetch_data()
-            if not isinstance(document, dict):
-                raise jwt.PyJWKClientError("the key set is not a JSON object")
-            keys = public_keys(document)
+            keys = public_keys(fetch_key_set(self.url))
         except (jwt.PyJWTError, ValueError) as error:
             self._last_failed = True
             logger.warning("key set fetch failed: url=%s error=%s", self.url, type(error).__name__)

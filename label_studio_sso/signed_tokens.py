@@ -16,11 +16,11 @@ import jwt
 from jwt import PyJWK
 
 from . import strict_json
+from .algorithms import ASYMMETRIC_ALGORITHMS
 from .errors import Reason, TokenRejected
 from .jwks import KeySource
 
 MAX_TOKEN_BYTES = 8192  # a gateway's assertion with groups is larger than our own login tokens
-ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA")
 _KEY_TYPE_OF = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _ALLOWED_HEADER = frozenset({"alg", "typ", "kid", "cty"})

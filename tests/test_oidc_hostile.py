@@ -160,6 +160,37 @@ def test_a_jwks_whose_key_was_swapped_refuses_the_providers_own_token(
     nothing_happened(browser, result.response, "bad-signature", caplog)
 
 
+# Key sets the provider's JWKS endpoint could serve: each holds the provider's own signing key
+# in a form no verifier may use, or is too large to read (the bound every key set shares).
+UNUSABLE_KEY_SETS: dict[str, tuple[Callable[[SigningKey], dict[str, Any]], str]] = {
+    "over 256 KiB": (
+        lambda key: {"keys": [key.public_jwk()], "padding": "A" * 262_144},
+        "provider-unavailable",
+    ),
+    "the key with its private part": (lambda key: {"keys": [key.private_jwk()]}, "unknown-key"),
+    "the key as an encryption key": (
+        lambda key: {"keys": [{**key.public_jwk(), "use": "enc"}]},
+        "unknown-key",
+    ),
+    "the key under an HMAC type": (lambda key: {"keys": [{**key.public_jwk(), "kty": "oct"}]}, "unknown-key"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNUSABLE_KEY_SETS))
+def test_a_key_set_too_large_or_with_unusable_keys_refuses_the_providers_own_token(
+    creating: Any, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    key_set, reason = UNUSABLE_KEY_SETS[case]
+    creating.serve_jwks(key_set(creating.key))
+    browser = Client()
+
+    with caplog.at_level(logging.DEBUG):
+        result = sign_in(browser, creating, "erin")
+
+    nothing_happened(browser, result.response, reason, caplog)
+    assert creating.key.private_jwk()["d"] not in caplog.text
+
+
 def test_rotated_keys_are_fetched_once_and_unknown_ones_no_more_often_than_allowed(
     creating: Any, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

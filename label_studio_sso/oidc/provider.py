@@ -8,7 +8,8 @@ module adds is policy Authlib leaves open:
   and its endpoints must use https like the issuer;
 - ID tokens are verified with asymmetric algorithms only, whatever the provider
   advertises (no ``none``, no HMAC keyed with a public key);
-- the provider's keys are refetched for an unknown ``kid`` at most once per
+- the provider's keys are fetched as every key set is (``jwks.fetch_key_set``: at most
+  256 KiB, public signing keys only), and refetched for an unknown ``kid`` at most once per
   SSO_JWKS_MIN_REFRESH seconds (Authlib refetches on every unknown ``kid``), and the
   discovery document is re-read hourly so a provider's new endpoints are picked up;
 - every call to the provider has a timeout.
@@ -26,7 +27,10 @@ from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2Ap
 from joserfc import errors as jose_errors
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from jwt import PyJWTError
 
+from .. import jwks
+from ..algorithms import ASYMMETRIC_ALGORITHMS
 from ..conf import sso_settings
 from ..errors import Reason
 
@@ -39,19 +43,6 @@ TIMEOUT_SECONDS = 5
 STATE_LIFETIME_SECONDS = 600  # from the button to the callback: ten minutes to sign in
 DISCOVERY_LIFETIME_SECONDS = 3600
 RETRY_SECONDS = 60  # after a failed re-read of the discovery document
-ASYMMETRIC_ALGORITHMS = (
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-    "Ed25519",
-)
 _ENDPOINTS = (
     "authorization_endpoint",
     "token_endpoint",
@@ -121,10 +112,13 @@ class ProviderClient(DjangoOAuth2App):
                 return cached
             self._jwks_fetched_at = time.monotonic()
             self.jwks_fetches += 1
-            keys = super().fetch_jwk_set(force=True)
-            if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+            uri = self.load_server_metadata()["jwks_uri"]
+            try:
+                keys = jwks.fetch_key_set(uri)
+            except PyJWTError as error:
                 self.server_metadata.pop("jwks", None)
-                raise ProviderUnavailable("the provider's JWKS is not a key set")
+                raise ProviderUnavailable(f"the provider's key set: {type(error).__name__}") from None
+            self.server_metadata["jwks"] = keys
             return keys
 
     def decode_signed(self, raw: str) -> Any:
