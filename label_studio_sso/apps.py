@@ -1,4 +1,4 @@
-"""App configuration: registers the system checks, the settings reload and the session signals."""
+"""App configuration: registers the checks, the settings reload, session signals, login-token kinds."""
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
@@ -12,8 +12,13 @@ class LabelStudioSsoConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
         from .conf import reload_on_setting_changed
+        from .issuers.tokens import PORTAL_SIGNED_TOKENS
+        from .login_tokens import register_kind
+        from .portal.tokens import OWN_TOKENS
         from .session_signals import connect
 
         connect()
+        register_kind(PORTAL_SIGNED_TOKENS)  # asked first: it takes only asymmetric tokens
+        register_kind(OWN_TOKENS)  # takes every other token, and refuses what is not its own
 
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="label_studio_sso.conf.reload")

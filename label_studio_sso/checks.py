@@ -158,25 +158,16 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 @register()
 def check_openid_connect(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """E009, E010: an issuer needs a client id and secret, and the routes in the URLconf."""
+    """E010: an issuer needs the OpenID Connect routes in the URLconf (E009 is a combination rule)."""
     from django.urls import NoReverseMatch, reverse
 
     try:
         issuer = sso_settings.SSO_OIDC_ISSUER
-        client_id, secret = sso_settings.SSO_OIDC_CLIENT_ID, sso_settings.SSO_OIDC_CLIENT_SECRET
     except ImproperlyConfigured:  # reported by E001
         return []
     if issuer is None:
         return []
     problems = []
-    if not client_id or not secret:
-        problems.append(
-            Error(
-                "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET.",
-                hint="Set both to the client the provider registered for Label Studio.",
-                id="label_studio_sso.E009",
-            )
-        )
     try:
         reverse("label_studio_sso_oidc:callback")
     except NoReverseMatch:
@@ -218,7 +209,7 @@ GATEWAY_MIDDLEWARE = "label_studio_sso.middleware.TrustedGatewayMiddleware"
 
 @register()
 def check_combinations(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """E012-E015, E018: gateway and portal-key settings that only work together; the gateway's middleware."""
+    """E009, E012-E014, E018: settings that work only together (combinations.py); E015: gateway middleware."""
     try:
         problems = combination_problems(lambda name: getattr(sso_settings, name))
     except ImproperlyConfigured:  # reported by E001

@@ -18,6 +18,15 @@ _ASSERTION = ("SSO_PROXY_JWKS_URL", "SSO_PROXY_JWT_AUDIENCE", "SSO_PROXY_JWT_ISS
 def combination_problems(value: Callable[[str], Any]) -> list[Problem]:
     """What is wrong with the settings ``value(name)`` returns (typed, defaults included)."""
     problems: list[Problem] = []
+    if value("SSO_OIDC_ISSUER") and not (value("SSO_OIDC_CLIENT_ID") and value("SSO_OIDC_CLIENT_SECRET")):
+        problems.append(
+            (
+                "E009",
+                "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET.",
+                "Set both to the client the provider registered for Label Studio "
+                "(the secret may come from SSO_OIDC_CLIENT_SECRET_FILE).",
+            )
+        )
     gateway_headers = [name for name in (*_PLAIN_HEADERS, "SSO_PROXY_JWT_HEADER") if value(name)]
     if gateway_headers and not value("SSO_TRUSTED_PROXIES"):
         problems.append(

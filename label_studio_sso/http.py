@@ -78,3 +78,16 @@ def method_not_allowed(*allowed: str) -> HttpResponseBase:
     response = error_response(ApiError(ErrorCode.METHOD_NOT_ALLOWED, f"Use {' or '.join(allowed)}."))
     response["Allow"] = ", ".join(allowed)
     return mark_token_response(response)
+
+
+def is_unframed(request: HttpRequest) -> bool:
+    """A body announced by Transfer-Encoding without a Content-Length (chunked)."""
+    return bool(request.META.get("HTTP_TRANSFER_ENCODING")) and not request.META.get("CONTENT_LENGTH")
+
+
+def declared_length(request: HttpRequest) -> int:
+    """The Content-Length the client declared; 0 when absent or not a number."""
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0

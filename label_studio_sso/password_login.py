@@ -22,8 +22,6 @@ from .conf import sso_settings
 from .errors import Reason
 from .http import landing_path
 
-SWITCH_PATH = "label_studio_sso.password_login.PasswordLoginSwitch"
-
 
 class PasswordLoginSwitch:
     """An authentication backend that refuses password attempts while password login is off."""

@@ -18,7 +18,7 @@ from oidc_support import authorization_parameters, sign_in
 from scim_support import TOKEN, Scim, okta_user, scim_error
 from sso_support import whoami
 
-from label_studio_sso.portal.tokens import verify_login_token
+from label_studio_sso.login_tokens import verify_login_token
 
 REFUSED = "invalid-email"
 EXPECTED = {sent: reaches or REFUSED for sent, reaches in CASES}

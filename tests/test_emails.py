@@ -9,7 +9,7 @@ import pytest
 from confusable_emails import CASES, TARGETS
 
 from label_studio_sso import accounts
-from label_studio_sso.portal.tokens import verify_login_token
+from label_studio_sso.login_tokens import verify_login_token
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from hostile_tokens import corpus, keys_for
 from sso_support import TEST_SECRET_KEY, logged_in_browser, personal_access_tokens, whoami
 
 from label_studio_sso.errors import TokenRejected
-from label_studio_sso.portal.tokens import verify_login_token
+from label_studio_sso.login_tokens import verify_login_token
 
 
 def label_studio_tokens(user: Any) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from sso_support import legacy_token_of
 
-from label_studio_sso.portal.tokens import verify_login_token
+from label_studio_sso.login_tokens import verify_login_token
 
 
 def error_code(response: Any) -> tuple[int, str | None]:

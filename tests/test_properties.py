@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from sso_support import TEST_SECRET_KEY
 
 from label_studio_sso.errors import TokenRejected
+from label_studio_sso.login_tokens import verify_login_token
 from label_studio_sso.portal.keys import derive_key, key_id
-from label_studio_sso.portal.tokens import AUDIENCE, ISSUER, verify_login_token
+from label_studio_sso.portal.tokens import AUDIENCE, ISSUER
 
 SECRET = derive_key(TEST_SECRET_KEY)
 KID = key_id(SECRET)

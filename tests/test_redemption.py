@@ -11,9 +11,10 @@ from django.utils import timezone
 from sso_support import whoami
 
 from label_studio_sso.errors import Reason, TokenRejected
+from label_studio_sso.login_tokens import verify_login_token
 from label_studio_sso.models import RedeemedToken
 from label_studio_sso.portal.redemption import PURGE_BATCH, purge_expired, redeem
-from label_studio_sso.portal.tokens import issue_login_token, verify_login_token
+from label_studio_sso.portal.tokens import issue_login_token
 
 
 def test_a_redeemed_token_is_recorded_once_and_refused_the_second_time(alice: Any) -> None:

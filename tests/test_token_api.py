@@ -12,7 +12,7 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 from sso_support import TEST_SECRET_KEY, legacy_token_of, logged_in_browser, personal_access_tokens, whoami
 
-from label_studio_sso.portal.tokens import verify_login_token
+from label_studio_sso.login_tokens import verify_login_token
 
 
 def error_of(response: Any) -> tuple[int, str]:

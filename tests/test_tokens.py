@@ -15,15 +15,15 @@ from django.test import override_settings
 from sso_support import TEST_SECRET_KEY, personal_access_tokens
 
 from label_studio_sso.errors import Reason, TokenRejected
+from label_studio_sso.login_tokens import MAX_LOGIN_TOKEN_BYTES as MAX_TOKEN_BYTES
+from label_studio_sso.login_tokens import verify_login_token
 from label_studio_sso.portal.keys import derive_key, key_id, signing_key
 from label_studio_sso.portal.tokens import (
     AUDIENCE,
     ISSUER,
-    MAX_TOKEN_BYTES,
     IssuedToken,
     fingerprint,
     issue_login_token,
-    verify_login_token,
 )
 
 

@@ -107,13 +107,6 @@ def check(environ: Mapping[str, str]) -> list[str]:
         sso = read_environment(environ)
     except ImproperlyConfigured as error:
         raise EnvironmentInvalid(str(error)) from None
-    if sso.get("SSO_OIDC_ISSUER") and not (
-        sso.get("SSO_OIDC_CLIENT_ID") and sso.get("SSO_OIDC_CLIENT_SECRET")
-    ):
-        raise EnvironmentInvalid(
-            "SSO_OIDC_ISSUER is set without SSO_OIDC_CLIENT_ID and SSO_OIDC_CLIENT_SECRET: set both to "
-            "the client the provider registered for Label Studio (or SSO_OIDC_CLIENT_SECRET_FILE)"
-        )
     for _code, message, hint in combination_problems(
         lambda name: sso.get(name, OPTIONS_BY_NAME[name].default)
     ):

@@ -1,95 +1,81 @@
-"""Refuse an oversized or unframed request to an SSO or SCIM endpoint, before anything reads its body.
+"""Refuse an oversized or unframed request to a view that reads its body, before anything reads it.
 
 Label Studio's own ContextLogMiddleware reads every request body (up to Django's
-250 MiB DATA_UPLOAD_MAX_MEMORY_SIZE) before any view runs, so the token API's cap in
-the view alone would come after the whole body was received. This middleware goes
-first in MIDDLEWARE and answers 413 from the declared Content-Length, unread. A body
-sent chunked (Transfer-Encoding, no Content-Length) gets 411: Django reads no body
-without a length, so the view would otherwise see an empty one. Being first, it is also
-where the rest of every request is given room on the frame stack (``frame_stack``).
+250 MiB DATA_UPLOAD_MAX_MEMORY_SIZE) before any view runs, so a view's cap alone would
+come after the whole body was received. This middleware goes first in MIDDLEWARE and
+answers 413 from the declared Content-Length, unread. A body sent chunked
+(Transfer-Encoding, no Content-Length) gets 411: Django reads no body without a length,
+so the view would otherwise see an empty one.
+
+Each way in declares the limit of the views that read bodies (a ``body_limit`` attribute:
+the token and logout APIs, the provider's back-channel logout, SCIM) and how it answers a
+refusal; the guard only finds the view. No view reads less than SMALLEST_BODY_LIMIT, so a
+request declaring no more than that is not looked up at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import NoReverseMatch, reverse
+from django.urls import Resolver404, resolve
 
-from .. import audit
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode, error_response
 from ..frame_stack import call_with_room
-from ..http import mark_token_response
-from ..scim.access import peer_address
-from ..scim.responses import ScimError, error_json
+from ..http import declared_length, is_unframed, mark_token_response
 
-SCIM_PREFIX = "/scim/v2/"
-MAX_SCIM_BODY_BYTES = 1024 * 1024  # a SCIM message, at most (a group of 10,000 members fits)
+SMALLEST_BODY_LIMIT = MAX_BODY_BYTES
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """What a view reads at most, and its answer (unread) to a request over it (413) or unframed (411)."""
+
+    max_bytes: int
+    refuse: Callable[[HttpRequest, int], HttpResponseBase]
+
+    def __post_init__(self) -> None:
+        if self.max_bytes < SMALLEST_BODY_LIMIT:
+            raise ValueError("a body limit below SMALLEST_BODY_LIMIT would not be looked up")
+
+
+def api_error_unread(request: HttpRequest, status: int) -> HttpResponseBase:
+    """The JSON API error for a body over its limit or without a length, connection closed."""
+    response = error_response(
+        ApiError(ErrorCode.PAYLOAD_TOO_LARGE if status == 413 else ErrorCode.LENGTH_REQUIRED)
+    )
+    response["Connection"] = "close"  # the unread body must not be parsed as the next request
+    return mark_token_response(response)
+
+
+API_BODY_LIMIT = BodyLimit(MAX_BODY_BYTES, api_error_unread)  # the JSON APIs' bodies: 16 KiB
 
 
 class TokenApiBodyLimitMiddleware:
-    """413 for a token API request that declares more than MAX_BODY_BYTES."""
+    """413 or 411, unread, for a request over the body limit its view declares."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.path.startswith(SCIM_PREFIX):
-            refusal = _scim_refusal(request)
-            if refusal is not None:
-                return refusal
-        elif declared_length(request) > MAX_BODY_BYTES and _is_token_api(request):
-            return _unread(ErrorCode.PAYLOAD_TOO_LARGE)
-        elif is_unframed(request) and _is_token_api(request):
-            return _unread(ErrorCode.LENGTH_REQUIRED)
+        length = declared_length(request)
+        if length > SMALLEST_BODY_LIMIT or is_unframed(request):
+            limit = body_limit_of(request)
+            if limit is not None and length > limit.max_bytes:
+                return limit.refuse(request, 413)
+            if limit is not None and is_unframed(request):
+                return limit.refuse(request, 411)
         # The outermost middleware: the rest of the request runs with room on the frame stack.
         return call_with_room(self.get_response, request)
 
 
-def _unread(code: str) -> HttpResponseBase:
-    response = error_response(ApiError(code))
-    response["Connection"] = "close"  # the unread body must not be parsed as the next request
-    return mark_token_response(response)
-
-
-def _scim_refusal(request: HttpRequest) -> HttpResponseBase | None:
-    """SCIM's own error body for a body over its limit (413) or without a length (411), unread."""
-    if declared_length(request) > MAX_SCIM_BODY_BYTES:
-        status = 413
-    elif is_unframed(request):
-        status = 411
-    else:
-        return None
-    audit.scim_refused(
-        method=request.method or "-", resource="-", status=status, scim_type=None, peer=peer_address(request)
-    )
-    return error_json(ScimError(status), Connection="close")
-
-
-def is_unframed(request: HttpRequest) -> bool:
-    """A body announced by Transfer-Encoding without a Content-Length (chunked)."""
-    return bool(request.META.get("HTTP_TRANSFER_ENCODING")) and not request.META.get("CONTENT_LENGTH")
-
-
-def declared_length(request: HttpRequest) -> int:
-    """The Content-Length the client declared; 0 when absent or not a number."""
+def body_limit_of(request: HttpRequest) -> BodyLimit | None:
+    """The body limit the view at this request's path declares; None for a view that declares none."""
     try:
-        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
-    except ValueError:
-        return 0
-
-
-def _is_token_api(request: HttpRequest) -> bool:
-    """The token API, the logout API and the provider's back-channel logout: the bodies we read."""
-    path = request.path.rstrip("/")
-    for name in (
-        "label_studio_sso:token",
-        "label_studio_sso:logout",
-        "label_studio_sso_oidc:backchannel-logout",
-    ):
-        try:
-            if path == reverse(name).rstrip("/"):
-                return True
-        except NoReverseMatch:
-            continue
-    return False
+        view: Any = resolve(request.path_info, getattr(request, "urlconf", None)).func
+    except Resolver404:
+        return None
+    limit = getattr(getattr(view, "view_class", view), "body_limit", None)
+    return limit if isinstance(limit, BodyLimit) else None

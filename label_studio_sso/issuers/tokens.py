@@ -16,7 +16,7 @@ from ..claims import ClaimsRefused, identity_of
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
 from ..jwks import KeySource, StaticKeys, keys_at
-from ..portal.tokens import LoginClaims
+from ..login_tokens import LoginClaims, LoginTokenKind
 from ..signed_tokens import verify_signed
 
 REQUIRED_CLAIMS = ("exp", "iat", "jti", "email")
@@ -70,6 +70,13 @@ def verify_issuer_token(raw: Any) -> LoginClaims:
         expires_at=datetime.fromtimestamp(exp + sso_settings.SSO_CLOCK_SKEW, tz=timezone.utc),
         identity=identity,
     )
+
+
+PORTAL_SIGNED_TOKENS = LoginTokenKind(
+    "portal-signed",
+    takes=lambda algorithm: algorithm != "HS256" and is_enabled(),  # HS256 is the token API's
+    verify=verify_issuer_token,
+)
 
 
 def _text(value: Any) -> str | None:

@@ -27,6 +27,7 @@ from joserfc import jwt
 from .. import audit
 from ..conf import sso_settings
 from ..errors import ApiError, ErrorCode, Reason, Refused, oauth_error_response
+from ..guards.body_limit import API_BODY_LIMIT
 from ..models import OidcSession
 from ..sessions import end_every_session
 from ..single_use import spend_once
@@ -68,6 +69,9 @@ def backchannel_logout_view(request: HttpRequest) -> HttpResponseBase:
     for user_id in ended:
         audit.sessions_ended(user_id=user_id, cause="oidc-backchannel-logout")
     return _answer(200)
+
+
+backchannel_logout_view.body_limit = API_BODY_LIMIT  # type: ignore[attr-defined]  # refused unread
 
 
 def verified_logout_claims(raw: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from .. import audit
 from ..errors import ApiError, UserRefused
+from ..guards.body_limit import API_BODY_LIMIT
 from ..http import mark_token_response
 from ..origins import public_origin
 from .api_access import IsSsoIssuer, IssuerRateThrottle, api_credentials_only
@@ -42,6 +43,7 @@ class PortalApiView(APIView):
     parser_classes = ()
     content_negotiation_class = JsonOnly
     refused = staticmethod(audit.token_refused)  # the audit event of this API's refusals
+    body_limit = API_BODY_LIMIT  # refused unread by the body-limit guard
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return api_credentials_only(super().get_authenticators())

@@ -1,24 +1,22 @@
-"""The authentication backend: login tokens in, users out, and nothing else.
+"""The 6.x authentication backend: login tokens in, users out, and nothing else.
 
-It subclasses BaseBackend, not ModelBackend: a ModelBackend in the backend list adds
-permission queries to every permission check, and Label Studio's own ModelBackend
-already answers those.
+Sessions are restored by the core's SessionBackend, which this class extends with
+``authenticate(request, token=...)`` for code that logs a user in with a login token.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest
 
 from .. import audit
 from ..errors import TokenRejected
-from ..sessions import user_with_stamp
+from ..session_backend import SessionBackend
 from .login import authenticate_login_token
 
 
-class JWTAuthenticationBackend(BaseBackend):
+class JWTAuthenticationBackend(SessionBackend):
     """Authenticates a login token (redeeming it) and restores users of SSO sessions."""
 
     def authenticate(
@@ -43,13 +41,3 @@ class JWTAuthenticationBackend(BaseBackend):
             return None
         audit.login_succeeded(user_id=user.pk, jti=claims.jti, transport="backend")
         return user
-
-    def get_user(self, user_id: Any) -> Any:
-        """The session's user if it still exists and is active; inactive users get no UI.
-
-        Loaded with the user's session stamp in the same query (every session, password
-        logins too, is routed here when it begins), so checking whether the session was
-        ended costs no query of its own.
-        """
-        user = user_with_stamp(user_id)
-        return user if user is not None and user.is_active else None

@@ -34,12 +34,12 @@ from .. import audit
 from ..accounts import refusal_reason, same_email, user_named
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected, UserRefused
+from ..login_tokens import LoginClaims, verify_login_token
 from ..origins import is_portal_origin, request_origin
 from ..provisioning import provision
 from ..sessions import end_session, logged_in_user, restored_on_database_error, start_session
 from ..transactions import in_one_transaction
 from .redemption import redeem
-from .tokens import LoginClaims, verify_login_token
 
 SESSION_JTI_KEY = "_sso_jti"
 SESSION_PENDING_KEY = "_sso_pending_login"

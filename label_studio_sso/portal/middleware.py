@@ -16,9 +16,9 @@ from ..conf import sso_settings
 from ..errors import Reason
 from ..guards.ended_sessions import guard_request
 from ..http import delete_token_cookie, mark_token_response, url_without_param
+from ..login_tokens import could_be_login_token
 from .confirmation import confirmation_url
 from .login import log_in_with_token
-from .tokens import could_be_login_token
 
 TOKEN_METHODS = frozenset({"GET", "HEAD"})
 

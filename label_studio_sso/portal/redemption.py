@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
+from ..login_tokens import LoginClaims
 from ..single_use import PURGE_BATCH, purge_expired, spend_once
-from .tokens import LoginClaims
 
 __all__ = ["PURGE_BATCH", "purge_expired", "redeem"]
 

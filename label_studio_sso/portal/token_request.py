@@ -12,8 +12,7 @@ from .. import strict_json
 from ..conf import MAX_GROUP_NAME
 from ..emails import SURROUNDING_SPACE, InvalidEmail, accepted_email
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode
-from ..guards.body_limit import declared_length, is_unframed
-from ..http import is_safe_relative_path
+from ..http import declared_length, is_safe_relative_path, is_unframed
 from ..provisioning import MAX_NAME_LENGTH
 
 MAX_GROUPS = 100

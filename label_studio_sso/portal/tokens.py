@@ -18,17 +18,15 @@ import jwt
 from ..audit import fingerprint
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
-from ..provisioning import Identity
-from ..signed_tokens import DECODE_ERRORS, check_shape, refusal, unverified_header
+from ..login_tokens import LoginClaims, LoginTokenKind
+from ..signed_tokens import DECODE_ERRORS, refusal, unverified_header
 from .keys import signing_key, verification_keys
 
 ISSUER = "label-studio-sso"
 AUDIENCE = "label-studio-sso:login"
 ALGORITHM = "HS256"
-MAX_TOKEN_BYTES = 4096
 MAX_LIFETIME = 86400  # the largest SSO_TOKEN_EXPIRY allowed
 
-_JWS_SHAPED = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # alg none: no signature
 _JTI = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ALLOWED_HEADER = frozenset({"alg", "typ", "kid"})
 
@@ -43,30 +41,6 @@ class IssuedToken:
 
     def __repr__(self) -> str:  # keep the token out of reprs and tracebacks
         return f"IssuedToken(jti_fingerprint={fingerprint(self.jti)!r}, expires_in={self.expires_in})"
-
-
-@dataclass(frozen=True)
-class LoginClaims:
-    """The verified content of a login token that the login needs.
-
-    Our own tokens name the user by id and email; a portal-signed token by email alone,
-    with the rest of its ``identity`` (names, groups) for provisioning.
-    """
-
-    user_id: int | None
-    email: str
-    jti: str
-    expires_at: datetime
-    identity: Identity | None = None
-
-
-def could_be_login_token(value: str) -> bool:
-    """True for a value shaped like a signed JWT (three base64url parts).
-
-    Other values under the same parameter name are not ours: Label Studio's own invite
-    links carry its organization token as ``?token=`` on the sign-up page.
-    """
-    return _JWS_SHAPED.fullmatch(value) is not None
 
 
 def issue_login_token(user_id: int, email: str) -> IssuedToken:
@@ -90,27 +64,14 @@ def issue_login_token(user_id: int, email: str) -> IssuedToken:
     return IssuedToken(token=token, expires_in=lifetime, jti=jti)
 
 
-def verify_login_token(raw: Any) -> LoginClaims:
-    """Return the claims of a valid login token, or raise TokenRejected."""
-    check_shape(raw, MAX_TOKEN_BYTES)
-    if _signed_by_portal(raw):
-        from ..issuers.tokens import verify_issuer_token  # the portal's own keys
-
-        return verify_issuer_token(raw)
+def verify_own_token(raw: str) -> LoginClaims:
+    """The claims of a valid login token this instance signed, or TokenRejected."""
     key = _key_for(raw)
     claims = _decode(raw, key)
     return _login_claims(claims)
 
 
-def _signed_by_portal(raw: str) -> bool:
-    """A token whose header names another algorithm than ours, with portal keys configured."""
-    from ..issuers.tokens import is_enabled
-
-    try:
-        algorithm = unverified_header(raw).get("alg")
-    except TokenRejected:
-        return False
-    return algorithm != ALGORITHM and is_enabled()
+OWN_TOKENS = LoginTokenKind("token API", takes=lambda algorithm: True, verify=verify_own_token)
 
 
 def _key_for(raw: str) -> bytes:

@@ -29,7 +29,7 @@ from scim2_models import (
 
 from .. import audit, strict_json
 from ..errors import RETRY_AFTER_SECONDS
-from ..guards.body_limit import MAX_SCIM_BODY_BYTES
+from ..guards.body_limit import BodyLimit
 from . import groups, users
 from .access import peer_address, presents_token, scim_enabled, throttled_for
 from .ids import group_id, group_key, is_scim_id
@@ -39,6 +39,15 @@ from .responses import ScimError, error_json, scim_json, sentence
 
 LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ATTRIBUTE_NAMES = attribute_names()
+MAX_SCIM_BODY_BYTES = 1024 * 1024  # a SCIM message, at most (a group of 10,000 members fits)
+
+
+def _body_refused_unread(request: HttpRequest, status: int) -> HttpResponse:
+    """SCIM's own error body for a body over its limit (413) or without a length (411)."""
+    audit.scim_refused(
+        method=request.method or "-", resource="-", status=status, scim_type=None, peer=peer_address(request)
+    )
+    return error_json(ScimError(status), Connection="close")  # the unread body is no next request
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # a bearer token, never a cookie: nothing to forge
@@ -46,6 +55,7 @@ class ScimView(View):
     """The gate and the error handling every SCIM endpoint shares."""
 
     resource = "-"  # what the audit log calls this endpoint
+    body_limit = BodyLimit(MAX_SCIM_BODY_BYTES, _body_refused_unread)  # refused unread by the guard
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:

@@ -25,6 +25,7 @@ with atheris.instrument_imports(include=["label_studio_sso", "jwt"]):
     import jwt
 
     import label_studio_sso.http
+    import label_studio_sso.login_tokens
     import label_studio_sso.portal.tokens  # noqa: F401
 
 import django
@@ -35,9 +36,10 @@ from django.test import RequestFactory  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 
 from label_studio_sso.errors import ApiError, TokenRejected  # noqa: E402
+from label_studio_sso.login_tokens import verify_login_token  # noqa: E402
 from label_studio_sso.portal import token_request  # noqa: E402
 from label_studio_sso.portal.keys import signing_key  # noqa: E402
-from label_studio_sso.portal.tokens import issue_login_token, verify_login_token  # noqa: E402
+from label_studio_sso.portal.tokens import issue_login_token  # noqa: E402
 
 for function in (
     token_request.parse_token_request,
