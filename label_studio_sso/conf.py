@@ -412,6 +412,7 @@ class Option:
     parse: Callable[[Any], Any]
     allowed: str
     secret: bool = False
+    summary: str = ""  # one sentence for the configuration reference (docs/configuration.md)
 
     def clean(self, value: Any) -> Any:
         """Return the typed value, or raise InvalidSetting naming this option."""
@@ -444,31 +445,67 @@ OPTIONS: tuple[Option, ...] = (
         "ls_auth_token",
         _name(_COOKIE_NAME),
         "a cookie name (letters, digits, -_.), or empty to disable cookie login",
+        summary="Cookie carrying a login token; empty disables cookie login.",
     ),
-    Option("JWT_SSO_COOKIE_PATH", "/", _cookie_path, "a path starting with /"),
-    Option("JWT_SSO_COOKIE_DOMAIN", None, _cookie_domain, "a domain such as .example.com, or unset"),
+    Option(
+        "JWT_SSO_COOKIE_PATH",
+        "/",
+        _cookie_path,
+        "a path starting with /",
+        summary="Must match what the portal set, so deletion works.",
+    ),
+    Option(
+        "JWT_SSO_COOKIE_DOMAIN",
+        None,
+        _cookie_domain,
+        "a domain such as .example.com, or unset",
+        summary="Must match what the portal set.",
+    ),
     Option(
         "JWT_SSO_TOKEN_PARAM",
         "token",
         _name(_PARAM_NAME),
         "a URL parameter name (letters, digits, -_.), or empty to disable URL login",
+        summary=(
+            "URL parameter on any page; empty disables URL login (`/api/sso/login` always reads `token`)."
+        ),
     ),
     Option(
         "JWT_SSO_NATIVE_USER_ID_CLAIM",
         "user_id",
         _claim_name,
         "a claim name (letters, digits, _) other than " + ", ".join(sorted(RESERVED_CLAIMS)),
+        summary="Claim holding the Label Studio user id.",
     ),
-    Option("SSO_TOKEN_EXPIRY", 600, integer_between(10, 86400), "whole seconds from 10 to 86400"),
-    Option("SSO_TOKEN_ISSUER_PERMISSION", "staff", one_of("staff", "superuser"), "'staff' or 'superuser'"),
-    Option("SSO_SINGLE_USE", True, boolean, "true or false"),
-    Option("SSO_CLOCK_SKEW", 30, integer_between(0, 300), "whole seconds from 0 to 300"),
+    Option(
+        "SSO_TOKEN_EXPIRY",
+        600,
+        integer_between(10, 86400),
+        "whole seconds from 10 to 86400",
+        summary="Token lifetime in seconds.",
+    ),
+    Option(
+        "SSO_TOKEN_ISSUER_PERMISSION",
+        "staff",
+        one_of("staff", "superuser"),
+        "'staff' or 'superuser'",
+        summary="Who may call the token API (`staff` also admits superusers).",
+    ),
+    Option("SSO_SINGLE_USE", True, boolean, "true or false", summary="Redeem each token once."),
+    Option(
+        "SSO_CLOCK_SKEW",
+        30,
+        integer_between(0, 300),
+        "whole seconds from 0 to 300",
+        summary="Seconds of leeway on `exp`/`nbf`/`iat`.",
+    ),
     Option(
         "SSO_SIGNING_KEY",
         None,
         _optional_key,
         f"a secret of at least {MIN_KEY_BYTES} bytes, or unset to derive one from SECRET_KEY",
         secret=True,
+        summary="Signing key; unset = derived from `SECRET_KEY` for this purpose only.",
     ),
     Option(
         "SSO_PREVIOUS_SIGNING_KEYS",
@@ -476,95 +513,247 @@ OPTIONS: tuple[Option, ...] = (
         _key_list,
         f"comma-separated secrets of at least {MIN_KEY_BYTES} bytes each",
         secret=True,
+        summary="Still verify, never sign (rotation).",
     ),
     Option(
         "SSO_FRAME_ANCESTORS",
         (),
         _origins,
         "origins such as https://portal.example.com (or 'self'), separated by spaces or commas",
+        summary=(
+            "Who may embed Label Studio (CSP `frame-ancestors`); also portals whose links "
+            "switch users without asking."
+        ),
     ),
-    Option("SSO_RATE_LIMIT", "60/m", _rate, "a rate such as 60/m (count per s, m, h or d)"),
-    Option("SSO_CREATE_USERS", False, boolean, "true or false"),
+    Option(
+        "SSO_RATE_LIMIT",
+        "60/m",
+        _rate,
+        "a rate such as 60/m (count per s, m, h or d)",
+        summary="Token API requests per issuing user.",
+    ),
+    Option(
+        "SSO_CREATE_USERS",
+        False,
+        boolean,
+        "true or false",
+        summary=(
+            "Create the user a login names when Label Studio has none with that email "
+            "([Users](api.md#users-created-on-first-login))."
+        ),
+    ),
     Option(
         "SSO_ALLOWED_EMAIL_DOMAINS",
         (),
         _domains,
         "whole domain names such as example.com, separated by commas or spaces, or empty for any",
+        summary=(
+            "Whom `SSO_CREATE_USERS` may create (exact domain after the `@`; subdomains are not included)."
+        ),
     ),
     Option(
-        "SSO_ORGANIZATION", None, _optional_id, "an organization id (a whole number), or unset for the first"
+        "SSO_ORGANIZATION",
+        None,
+        _optional_id,
+        "an organization id (a whole number), or unset for the first",
+        summary="The organization created users join, as Label Studio's own sign-up joins the first.",
     ),
     Option(
         "SSO_REQUIRED_GROUPS",
         (),
         _groups,
         f"group names separated by commas (each at most {MAX_GROUP_NAME} printable characters), or empty",
+        summary="A login whose identity is in none of these groups is refused.",
     ),
     Option(
         "SSO_STAFF_GROUPS",
         None,
         _optional_groups,
         f"group names separated by commas (each at most {MAX_GROUP_NAME} printable characters), or unset",
+        summary=(
+            "Members get `is_staff`, others lose it, on each login that carries groups; unset"
+            " = staff flags left alone."
+        ),
     ),
     Option(
         "SSO_OIDC_ISSUER",
         None,
         _optional_issuer,
         "the provider's issuer URL (https; http only for localhost names), or unset for no OpenID Connect",
+        summary=("Turns on [OpenID Connect](oidc.md); everything else comes from its discovery document."),
     ),
-    Option("SSO_OIDC_CLIENT_ID", "", _client_credential, "the client id the provider gave Label Studio"),
+    Option(
+        "SSO_OIDC_CLIENT_ID",
+        "",
+        _client_credential,
+        "the client id the provider gave Label Studio",
+        summary="The client id the provider gave Label Studio (required with an issuer).",
+    ),
     Option(
         "SSO_OIDC_CLIENT_SECRET",
         "",
         _client_credential,
         "the client secret the provider gave Label Studio (printable ASCII)",
         secret=True,
+        summary="The client secret (required with an issuer; `_FILE` in the image).",
     ),
     Option(
         "SSO_OIDC_SCOPES",
         ("openid", "email", "profile"),
         _scopes,
         "scopes separated by spaces, openid among them",
+        summary="What Label Studio asks the provider for.",
     ),
     Option(
         "SSO_OIDC_DISPLAY_NAME",
         "SSO",
         _printable(60),
         "the provider's name on the login button (1 to 60 printable characters)",
+        summary='The button: "Sign in with `SSO_OIDC_DISPLAY_NAME`".',
     ),
     Option(
         "SSO_OIDC_GROUPS_CLAIM",
         "groups",
         _claim_path,
         "the name of the claim that lists the user's groups (no spaces, at most 200 characters)",
+        summary="The claim listing the user's groups (for `SSO_REQUIRED_GROUPS`, `SSO_STAFF_GROUPS`).",
     ),
-    Option("SSO_PASSWORD_LOGIN", True, boolean, "true or false"),
+    Option(
+        "SSO_PASSWORD_LOGIN",
+        True,
+        boolean,
+        "true or false",
+        summary=(
+            "`false`: Label Studio's password form is hidden, every password sign-in (its "
+            "form, Django admin's, the REST framework's) refused and sign-up closed ([break-"
+            "glass](oidc.md#when-the-provider-is-down-break-glass))."
+        ),
+    ),
     Option(
         "SSO_TRUSTED_PROXIES",
         (),
         _networks,
         "addresses or CIDR blocks of the gateways (e.g. 10.0.0.0/8, 172.18.0.5), separated by commas",
+        summary=(
+            "The gateways whose identity headers are believed (the connection's peer address;"
+            " required with any `SSO_PROXY_*_HEADER`)."
+        ),
     ),
-    Option("SSO_PROXY_REQUIRED", False, boolean, "true or false"),
-    Option("SSO_PROXY_EMAIL_HEADER", "", _header_name, _HEADER_ALLOWED),
-    Option("SSO_PROXY_NAME_HEADER", "", _header_name, _HEADER_ALLOWED),
-    Option("SSO_PROXY_GROUPS_HEADER", "", _header_name, _HEADER_ALLOWED),
-    Option("SSO_PROXY_JWT_HEADER", "", _header_name, _HEADER_ALLOWED),
-    Option("SSO_PROXY_JWKS_URL", None, _optional_issuer, _URL_ALLOWED),
-    Option("SSO_PROXY_JWT_AUDIENCE", "", _optional_text(500), "the audience the gateway signs for"),
-    Option("SSO_PROXY_JWT_ISSUER", "", _optional_text(500), "the issuer the gateway signs as"),
-    Option("SSO_PROXY_JWT_ALGORITHMS", ("RS256", "ES256", "EdDSA"), _algorithms, _ALGORITHMS_ALLOWED),
-    Option("SSO_ISSUER_JWKS_URL", None, _optional_issuer, _URL_ALLOWED),
+    Option(
+        "SSO_PROXY_REQUIRED",
+        False,
+        boolean,
+        "true or false",
+        summary=(
+            "Every request not from `SSO_TRUSTED_PROXIES` is refused (403 `GATEWAY_REQUIRED`)"
+            " except `/health`; only with a gateway configured (E018); see [gateway-only "
+            "deployments](gateways.md#gateway-only-deployments)."
+        ),
+    ),
+    Option(
+        "SSO_PROXY_EMAIL_HEADER",
+        "",
+        _header_name,
+        _HEADER_ALLOWED,
+        summary=(
+            "The gateway's user, e.g. `X-Forwarded-Email` (oauth2-proxy), `Remote-Email` "
+            "(Authelia), `X-authentik-email`."
+        ),
+    ),
+    Option(
+        "SSO_PROXY_NAME_HEADER",
+        "",
+        _header_name,
+        _HEADER_ALLOWED,
+        summary='The user\'s display name ("Mary Ann Smith": first name "Mary Ann", last name "Smith").',
+    ),
+    Option(
+        "SSO_PROXY_GROUPS_HEADER",
+        "",
+        _header_name,
+        _HEADER_ALLOWED,
+        summary="The user's groups, comma separated (for `SSO_REQUIRED_GROUPS`, `SSO_STAFF_GROUPS`).",
+    ),
+    Option(
+        "SSO_PROXY_JWT_HEADER",
+        "",
+        _header_name,
+        _HEADER_ALLOWED,
+        summary=(
+            "A signed assertion, e.g. `X-Goog-Iap-Jwt-Assertion`, `Cf-Access-Jwt-Assertion`: "
+            "then the only source of identity."
+        ),
+    ),
+    Option(
+        "SSO_PROXY_JWKS_URL",
+        None,
+        _optional_issuer,
+        _URL_ALLOWED,
+        summary="The gateway's public keys (required with `SSO_PROXY_JWT_HEADER`).",
+    ),
+    Option(
+        "SSO_PROXY_JWT_AUDIENCE",
+        "",
+        _optional_text(500),
+        "the audience the gateway signs for",
+        summary="The `aud` and `iss` the assertion must carry (required with `SSO_PROXY_JWT_HEADER`).",
+    ),
+    Option(
+        "SSO_PROXY_JWT_ISSUER",
+        "",
+        _optional_text(500),
+        "the issuer the gateway signs as",
+        summary="The `aud` and `iss` the assertion must carry (required with `SSO_PROXY_JWT_HEADER`).",
+    ),
+    Option(
+        "SSO_PROXY_JWT_ALGORITHMS",
+        ("RS256", "ES256", "EdDSA"),
+        _algorithms,
+        _ALGORITHMS_ALLOWED,
+        summary="The algorithms an assertion may use.",
+    ),
+    Option(
+        "SSO_ISSUER_JWKS_URL",
+        None,
+        _optional_issuer,
+        _URL_ALLOWED,
+        summary=("The portal's public keys for [portal-signed tokens](portal-signed-tokens.md)."),
+    ),
     Option(
         "SSO_ISSUER_PUBLIC_KEYS",
         None,
         _public_keys,
         "PEM public keys (RSA, EC P-256/P-384 or Ed25519) or a JWKS document of public keys",
+        summary="The portal's public keys given directly (instead of a URL; `_FILE` in the image).",
     ),
-    Option("SSO_ISSUER_ALGORITHMS", ("RS256", "ES256", "EdDSA"), _algorithms, _ALGORITHMS_ALLOWED),
-    Option("SSO_ISSUER", "", _optional_text(500), "the issuer (iss) the portal signs its tokens as"),
-    Option("SSO_ISSUER_AUDIENCE", "", _optional_text(500), "the audience (aud) the portal signs for"),
-    Option("SSO_ISSUER_SUPERUSERS", False, boolean, "true or false"),
+    Option(
+        "SSO_ISSUER_ALGORITHMS",
+        ("RS256", "ES256", "EdDSA"),
+        _algorithms,
+        _ALGORITHMS_ALLOWED,
+        summary="The algorithms a portal-signed token may use.",
+    ),
+    Option(
+        "SSO_ISSUER",
+        "",
+        _optional_text(500),
+        "the issuer (iss) the portal signs its tokens as",
+        summary="The `iss` and `aud` a portal-signed token must carry (both required with portal keys).",
+    ),
+    Option(
+        "SSO_ISSUER_AUDIENCE",
+        "",
+        _optional_text(500),
+        "the audience (aud) the portal signs for",
+        summary="The `iss` and `aud` a portal-signed token must carry (both required with portal keys).",
+    ),
+    Option(
+        "SSO_ISSUER_SUPERUSERS",
+        False,
+        boolean,
+        "true or false",
+        summary="Whether a portal-signed token may name a superuser (off: `user-outranks-issuer`).",
+    ),
     Option(
         "SSO_SCIM_TOKEN",
         None,
@@ -572,14 +761,33 @@ OPTIONS: tuple[Option, ...] = (
         f"a bearer token of {MIN_KEY_BYTES} to 500 characters (letters, digits, - . _ ~ + / and trailing =), "
         "or unset for no SCIM",
         secret=True,
+        summary=(
+            "The bearer token an identity provider sends to [SCIM](scim.md) at `/scim/v2/`; "
+            "unset = SCIM off (404)."
+        ),
     ),
-    Option("SSO_SCIM_SUPERUSERS", False, boolean, "true or false"),
-    Option("SSO_SCIM_RATE_LIMIT", "3000/m", _rate, "a rate such as 3000/m (count per s, m, h or d)"),
+    Option(
+        "SSO_SCIM_SUPERUSERS",
+        False,
+        boolean,
+        "true or false",
+        summary=(
+            "Whether SCIM may change, deactivate or delete a superuser, or set its staff flag (off: 403)."
+        ),
+    ),
+    Option(
+        "SSO_SCIM_RATE_LIMIT",
+        "3000/m",
+        _rate,
+        "a rate such as 3000/m (count per s, m, h or d)",
+        summary="SCIM requests per client address, refused ones included (429 with `Retry-After`).",
+    ),
     Option(
         "SSO_JWKS_MIN_REFRESH",
         60,
         integer_between(0, 3600),
         "whole seconds from 0 to 3600 between two fetches of a provider's keys",
+        summary="Seconds between two fetches of a key set (provider, gateway, portal) for an unknown `kid`.",
     ),
 )
 

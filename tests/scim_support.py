@@ -101,7 +101,7 @@ def scim_error(response: Any) -> tuple[int, str | None]:
 
 
 PASSING = {"SUCCESS", "COMPLIANT", "ACCEPTABLE"}
-# (check, what its reason names) -> why it does not apply; the README's SCIM section says the same.
+# (check, what its reason names) -> why it does not apply; docs/scim.md says the same.
 NOT_APPLICABLE = {
     (
         "check_remove_attribute",

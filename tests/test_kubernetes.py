@@ -1,4 +1,4 @@
-"""deploy/kubernetes: every manifest valid for Kubernetes, and the promises the README makes."""
+"""deploy/kubernetes: every manifest valid for Kubernetes, and the promises docs/deploying.md makes."""
 
 from __future__ import annotations
 

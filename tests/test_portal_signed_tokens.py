@@ -253,30 +253,30 @@ def test_our_own_tokens_keep_working_next_to_the_portals(portal: Any, issue: Any
     assert whoami(browser) == alice.email
 
 
-def _readme_block(language: str, after: str) -> str:
+def _manual_block(language: str, after: str) -> str:
     from sso_support import REPO
 
-    text = (REPO / "README.md").read_text()
+    text = (REPO / "docs" / "portal-signed-tokens.md").read_text()
     start = text.index(f"```{language}\n", text.index(after)) + len(language) + 4
     return text[start : text.index("```", start)]
 
 
-def test_the_readmes_key_commands_and_minting_examples_give_tokens_label_studio_accepts(
+def test_the_manuals_key_commands_and_minting_examples_give_tokens_label_studio_accepts(
     settings: Any, organization_owner: Any, alice: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import subprocess
 
     from oidc_support import PROVIDER_DIR
 
-    commands = _readme_block("sh", "Make a key pair, give Label Studio the public half")
+    commands = _manual_block("sh", "Make a key pair, give Label Studio the public half")
     subprocess.run(["sh", "-c", commands], cwd=tmp_path, check=True, capture_output=True)
     settings.SSO_ISSUER_PUBLIC_KEYS = (tmp_path / "portal-public.pem").read_text()
     settings.SSO_ISSUER, settings.SSO_ISSUER_AUDIENCE = "https://portal.example.com", "label-studio"
     monkeypatch.chdir(tmp_path)
     python: dict[str, Any] = {}
-    exec(_readme_block("python", "The portal mints a token per login"), python)
+    exec(_manual_block("python", "The portal mints a token per login"), python)
     script = PROVIDER_DIR / f".readme-example-{uuid.uuid4().hex}.mjs"  # where jose resolves
-    script.write_text(_readme_block("js", "or in Node with `jose`") + "console.log(token);\n")
+    script.write_text(_manual_block("js", "or in Node with `jose`") + "console.log(token);\n")
     try:
         node = subprocess.run(["node", str(script)], cwd=tmp_path, check=True, capture_output=True, text=True)
     finally:

@@ -54,29 +54,86 @@ def _listen_address(value: Any) -> str:
 
 
 IMAGE_OPTIONS: tuple[Option, ...] = (
-    Option("PORT", 8080, integer_between(1, 65535), "a TCP port from 1 to 65535"),
+    Option("PORT", 8080, integer_between(1, 65535), "a TCP port from 1 to 65535", summary="Listening port."),
     Option(
         "LISTEN_ADDRESS",
         "0.0.0.0",  # noqa: S104  (a container listens on its own interfaces)
         _listen_address,
         "an IP address such as 0.0.0.0, :: or 127.0.0.1",
+        summary=(
+            "`::` listens on both families; the healthcheck asks this address (loopback for `0.0.0.0`/`::`)."
+        ),
     ),
-    Option("WEB_CONCURRENCY", 2, integer_between(1, 64), "a number of gunicorn workers from 1 to 64"),
-    Option("GUNICORN_THREADS", 4, integer_between(1, 64), "a number of threads per worker from 1 to 64"),
-    Option("GUNICORN_TIMEOUT", 120, integer_between(5, 3600), "whole seconds from 5 to 3600"),
-    Option("DB_WAIT_TIMEOUT", 60, integer_between(0, 600), "whole seconds from 0 to 600"),
-    Option("MIGRATE_LOCK_TIMEOUT", 1800, integer_between(0, 86400), "whole seconds from 0 to 86400"),
+    Option(
+        "WEB_CONCURRENCY",
+        2,
+        integer_between(1, 64),
+        "a number of gunicorn workers from 1 to 64",
+        summary="Gunicorn workers.",
+    ),
+    Option(
+        "GUNICORN_THREADS",
+        4,
+        integer_between(1, 64),
+        "a number of threads per worker from 1 to 64",
+        summary="Threads per worker: requests served at once are workers times threads.",
+    ),
+    Option(
+        "GUNICORN_TIMEOUT",
+        120,
+        integer_between(5, 3600),
+        "whole seconds from 5 to 3600",
+        summary="Seconds a worker may go silent before gunicorn replaces it.",
+    ),
+    Option(
+        "DB_WAIT_TIMEOUT",
+        60,
+        integer_between(0, 600),
+        "whole seconds from 0 to 600",
+        summary="Seconds to wait for PostgreSQL before exiting **69**.",
+    ),
+    Option(
+        "MIGRATE_LOCK_TIMEOUT",
+        1800,
+        integer_between(0, 86400),
+        "whole seconds from 0 to 86400",
+        summary="Seconds a replica waits for another one's migration before exiting **69**.",
+    ),
     Option(
         "DJANGO_DB",
         "sqlite",
         one_of("sqlite", "default", "postgresql"),
         "sqlite, or postgresql (or default)",
+        summary=(
+            "With PostgreSQL: `POSTGRE_HOST`, `POSTGRE_PORT`, `POSTGRE_NAME`, `POSTGRE_USER`,"
+            " `POSTGRE_PASSWORD[_FILE]`."
+        ),
     ),
-    Option("LSSO_DEMO_DATA", False, boolean, "true or false"),
+    Option(
+        "LSSO_DEMO_DATA",
+        False,
+        boolean,
+        "true or false",
+        summary="Make the demo portal's users and project on start.",
+    ),
     # Label Studio's own level, which it reads unchecked; ours, which the overlay reads.
-    Option("LOG_LEVEL", None, log_level, LOG_LEVEL_ALLOWED),
-    Option("SSO_LOG_LEVEL", "INFO", log_level, LOG_LEVEL_ALLOWED),
-    Option("SSO_AUDIT_LOG_LEVEL", "INFO", log_level, LOG_LEVEL_ALLOWED),
+    Option(
+        "LOG_LEVEL", None, log_level, LOG_LEVEL_ALLOWED, summary="Label Studio's own log level, validated."
+    ),
+    Option(
+        "SSO_LOG_LEVEL",
+        "INFO",
+        log_level,
+        LOG_LEVEL_ALLOWED,
+        summary="Levels of `label_studio_sso` and of the audit logger `label_studio_sso.audit`.",
+    ),
+    Option(
+        "SSO_AUDIT_LOG_LEVEL",
+        "INFO",
+        log_level,
+        LOG_LEVEL_ALLOWED,
+        summary="Levels of `label_studio_sso` and of the audit logger `label_studio_sso.audit`.",
+    ),
 )
 
 

@@ -109,7 +109,7 @@ def profile_page(tmp_path: Path, request: Any) -> Iterator[Any]:
 
     A cross-site iframe keeps a session only where the browser allows third-party cookies:
     this Chromium blocks them by default (and always in Incognito, which is what Playwright's
-    contexts are), as Safari and Firefox do. The README says so and recommends a shared
+    contexts are), as Safari and Firefox do. The manual (docs/deploying.md) says so and recommends a shared
     parent domain; this test shows the product's part works once the browser allows it.
     """
     import os

@@ -5,7 +5,7 @@
 against them: create, read, list, filter, attribute selection, search, replace, PATCH add /
 replace / remove on each published attribute, delete, discovery and unknown URLs. Each
 result is written to ``test-output/e2e/scim-conformance.md``. Every check must pass, except
-the ones listed in NOT_APPLICABLE, each with the reason the README gives.
+the ones listed in NOT_APPLICABLE, each with the reason the manual (docs/scim.md) gives.
 """
 
 from __future__ import annotations
