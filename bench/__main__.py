@@ -48,9 +48,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts: checks the benchmark runs")
     parser.add_argument("--output", type=Path, default=REPO / "bench", help="where results go")
     parser.add_argument("--no-containers", action="store_true", help="skip the image figures (no Docker)")
+    parser.add_argument(
+        "--frame-room", action="store_true", help="only: does SSO_FRAME_ROOM still pay off on this Python?"
+    )
     arguments = parser.parse_args(argv)
     plan = QUICK if arguments.quick else FULL
     arguments.output.mkdir(parents=True, exist_ok=True)
+    if arguments.frame_room:
+        return _frame_room_only(arguments, plan)
     started = time.monotonic()
     figures: list[Figure] = []
     notes: dict[str, object] = {}
@@ -75,6 +80,7 @@ def _in_both_orders(
     workdir: Path,
     measure: Callable[[dict[str, Server]], list[Figure]],
     env: dict[str, str] | None = None,
+    envs: dict[str, dict[str, str]] | None = None,
 ) -> list[Figure]:
     """Measure twice, starting the servers in one order and then in the reverse one.
 
@@ -90,7 +96,7 @@ def _in_both_orders(
                 database,
                 workdir,
                 WORKERS,
-                env if kinds[name] == "sso" else None,
+                (envs or {}).get(name, env if kinds[name] == "sso" else None),
             )
             for name in names
         }
@@ -203,6 +209,41 @@ def _gateway_figures(plan: Plan, database: Path, workdir: Path, half: int) -> li
     return figures
 
 
+def _frame_room_figures(plan: Plan, database: Path, workdir: Path) -> list[Figure]:
+    """SSO with its roomy frame (subject) against SSO with SSO_FRAME_ROOM=false (baseline), both
+    start orders, and the same with the frame on both sides (A/A): whether it still pays off."""
+    half = max(1, plan.steady // 2)
+    figures: list[Figure] = []
+    for prefix, off in (("frame_room", {"SSO_FRAME_ROOM": "false"}), ("aa_frame_room", {})):
+        say(f"frame room ({prefix}): {plan.steady} requests per endpoint per server, both start orders")
+        measured = _in_both_orders(
+            {"sso": "sso", "vanilla": "sso"},
+            database,
+            workdir,
+            lambda servers: scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup),
+            envs={"sso": {}, "vanilla": off},
+        )
+        for figure in measured:
+            figure.key, figure.goal = f"{prefix}_{figure.key}", 1.0
+            figure.subject_label = "SSO, frame room on"
+            figure.baseline_label = "SSO, SSO_FRAME_ROOM=false" if off else "SSO, frame room on"
+        figures += measured
+    return figures
+
+
+def _frame_room_only(arguments: argparse.Namespace, plan: Plan) -> int:
+    """``bench/run --frame-room``: only the frame-room figures, printed and written as results-frame-room.*"""
+    with tempfile.TemporaryDirectory(prefix="lsso-bench-") as scratch:
+        workdir = Path(scratch)
+        database = prepared_database(workdir)
+        figures = _frame_room_figures(plan, database, workdir)
+    results = [figure.as_dict() for figure in figures]
+    for result in results:
+        say(f"{result['key']}: ratio of medians {result['ratio_median']:.3f}")
+    report.write_json(arguments.output / "results-frame-room.json", _meta(arguments, plan), results, {})
+    return 0
+
+
 def _growth_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, object]) -> list[Figure]:
     say(f"growth: {plan.growth} redemptions with 0, {plan.rows:,} live and {plan.rows:,} expired rows")
     filled = {}
@@ -249,18 +290,7 @@ def _write(
     arguments: argparse.Namespace, plan: Plan, figures: list[Figure], notes: dict[str, object]
 ) -> None:
     results = [figure.as_dict() for figure in figures]
-    meta = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "bench/run" + (" --quick" if arguments.quick else ""),
-        "commit": _commit(),
-        "machine": _machine(),
-        "versions": _versions(),
-        "method": (
-            "both servers run at the same time on loopback, one fresh connection per request; "
-            "requests alternate between subject and baseline (A B, B A, ...) after a warm-up; "
-            f"counts {vars(plan)}"
-        ),
-    }
+    meta = _meta(arguments, plan)
     suffix = "-quick" if arguments.quick else ""
     chart = f"latency{suffix}.png"
     report.write_json(arguments.output / f"results{suffix}.json", meta, results, notes)
@@ -271,6 +301,23 @@ def _write(
     )
     report.write_markdown(arguments.output / f"results{suffix}.md", meta, results, notes, chart)
     say(f"wrote {arguments.output / f'results{suffix}.md'}, results{suffix}.json and {chart}")
+
+
+def _meta(arguments: argparse.Namespace, plan: Plan) -> dict[str, str]:
+    """When, where and how a run measured, for the results files."""
+    flags = (" --frame-room" if arguments.frame_room else "") + (" --quick" if arguments.quick else "")
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "bench/run" + flags,
+        "commit": _commit(),
+        "machine": _machine(),
+        "versions": _versions(),
+        "method": (
+            "both servers run at the same time on loopback, one fresh connection per request; "
+            "requests alternate between subject and baseline (A B, B A, ...) after a warm-up; "
+            f"counts {vars(plan)}"
+        ),
+    }
 
 
 def _commit() -> str:

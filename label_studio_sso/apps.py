@@ -12,9 +12,9 @@ class LabelStudioSsoConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
         from .conf import reload_on_setting_changed
-        from .issuers.tokens import PORTAL_SIGNED_TOKENS
         from .login_tokens import register_kind
         from .portal.tokens import OWN_TOKENS
+        from .portal_signed.tokens import PORTAL_SIGNED_TOKENS
         from .session_signals import connect
 
         connect()

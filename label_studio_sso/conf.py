@@ -619,6 +619,16 @@ OPTIONS: tuple[Option, ...] = (
         summary="The claim listing the user's groups (for `SSO_REQUIRED_GROUPS`, `SSO_STAFF_GROUPS`).",
     ),
     Option(
+        "SSO_FRAME_ROOM",
+        True,
+        boolean,
+        "true or false",
+        summary=(
+            "Run each request in one roomy frame so CPython allocates its frame stack once per "
+            "request (`FrameRoomMiddleware`); `false` removes that middleware at start."
+        ),
+    ),
+    Option(
         "SSO_PASSWORD_LOGIN",
         True,
         boolean,

@@ -1,7 +1,7 @@
 """The login tokens a browser brings (cookie, ``?token=``, ``/api/sso/login``), whoever signed them.
 
 Two ways in sign login tokens: the token API (``portal/``, HS256 under this instance's key)
-and a portal with keys of its own (``issuers/``, asymmetric). A token's header says which
+and a portal with keys of its own (``portal_signed/``, asymmetric). A token's header says which
 kind it is; each way in registers its kind when the app is ready (``apps.py``), so the
 redemption flow reads both kinds and imports neither way in.
 """

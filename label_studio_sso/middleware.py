@@ -4,6 +4,7 @@
 file names ``label_studio_sso.middleware.*`` whatever the package's inner layout.
 """
 
+from .frame_stack import FrameRoomMiddleware
 from .guards.body_limit import TokenApiBodyLimitMiddleware
 from .guards.cross_origin import CrossOriginWriteMiddleware
 from .guards.ended_sessions import EndedSessionMiddleware
@@ -15,6 +16,7 @@ __all__ = [
     "CrossOriginWriteMiddleware",
     "EndedSessionMiddleware",
     "FrameAncestorsMiddleware",
+    "FrameRoomMiddleware",
     "JWTAutoLoginMiddleware",
     "TokenApiBodyLimitMiddleware",
     "TrustedGatewayMiddleware",

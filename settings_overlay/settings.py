@@ -32,6 +32,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "label_studio_sso"]  # noqa: F405
 
 _after_auth = MIDDLEWARE.index(_AUTH_MIDDLEWARE) + 1  # noqa: F405
 MIDDLEWARE = [
+    "label_studio_sso.middleware.FrameRoomMiddleware",  # outermost: the whole request in one frame
     "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",  # before anything reads a body
     "label_studio_sso.middleware.FrameAncestorsMiddleware",
     *MIDDLEWARE[:_after_auth],  # noqa: F405

@@ -37,6 +37,7 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "SSO_OIDC_DISPLAY_NAME": ("Corp\u200bIdP", "n" * 61),
     "SSO_OIDC_GROUPS_CLAIM": ("my groups", "g" * 201),
     "SSO_PASSWORD_LOGIN": ("maybe", "2"),
+    "SSO_FRAME_ROOM": ("maybe", "2"),
     "SSO_JWKS_MIN_REFRESH": ("1m", "3601"),
     "SSO_TRUSTED_PROXIES": ("gateway.local", "10.0.0.0/33"),
     "SSO_PROXY_REQUIRED": ("maybe", "2"),

@@ -51,6 +51,7 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_OIDC_DISPLAY_NAME": "SSO",
         "SSO_OIDC_GROUPS_CLAIM": "groups",
         "SSO_PASSWORD_LOGIN": True,
+        "SSO_FRAME_ROOM": True,
         "SSO_JWKS_MIN_REFRESH": 60,
         "SSO_TRUSTED_PROXIES": (),
         "SSO_PROXY_EMAIL_HEADER": "",

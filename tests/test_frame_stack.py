@@ -7,10 +7,11 @@ import sys
 from typing import Any
 
 import pytest
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
+from django.test import override_settings
 
-from label_studio_sso.frame_stack import UNUSED_LOCALS, call_with_room
-from label_studio_sso.guards.body_limit import TokenApiBodyLimitMiddleware
+from label_studio_sso.frame_stack import UNUSED_LOCALS, FrameRoomMiddleware, call_with_room
 
 
 def calling_code_names() -> list[str]:
@@ -36,14 +37,20 @@ def test_errors_pass_through_unchanged() -> None:
         call_with_room(fails, "kept")
 
 
-def test_the_outermost_middleware_runs_the_rest_of_the_request_in_the_roomy_frame(rf: Any) -> None:
+def test_the_frame_room_middleware_runs_the_rest_of_the_request_in_the_roomy_frame(rf: Any) -> None:
     seen: list[list[str]] = []
 
     def rest_of_the_request(request: HttpRequest) -> HttpResponse:
         seen.append(calling_code_names())
         return HttpResponse("ok")
 
-    response = TokenApiBodyLimitMiddleware(rest_of_the_request)(rf.get("/projects/"))
+    response = FrameRoomMiddleware(rest_of_the_request)(rf.get("/projects/"))
 
     assert response.content == b"ok"
     assert call_with_room.__code__.co_name in seen[0][:3]
+
+
+def test_the_frame_room_is_outermost_and_its_switch_takes_it_out(settings: Any) -> None:
+    assert settings.MIDDLEWARE[0] == "label_studio_sso.middleware.FrameRoomMiddleware"
+    with override_settings(SSO_FRAME_ROOM=False), pytest.raises(MiddlewareNotUsed):
+        FrameRoomMiddleware(lambda request: HttpResponse())

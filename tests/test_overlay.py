@@ -16,6 +16,7 @@ from settings_overlay.label_studio_import import apply_quiet_defaults, label_stu
 
 OURS = {
     "label_studio_sso",
+    "label_studio_sso.middleware.FrameRoomMiddleware",
     "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
     "label_studio_sso.middleware.FrameAncestorsMiddleware",
     "label_studio_sso.middleware.CrossOriginWriteMiddleware",
@@ -73,7 +74,8 @@ def test_our_middleware_sits_after_what_each_one_depends_on() -> None:
     middleware = settings.MIDDLEWARE
     auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
     bearer = middleware.index("jwt_auth.middleware.JWTAuthenticationMiddleware")
-    assert middleware[:2] == [
+    assert middleware[:3] == [
+        "label_studio_sso.middleware.FrameRoomMiddleware",
         "label_studio_sso.middleware.TokenApiBodyLimitMiddleware",
         "label_studio_sso.middleware.FrameAncestorsMiddleware",
     ]

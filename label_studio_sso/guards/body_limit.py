@@ -23,7 +23,6 @@ from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, resolve
 
 from ..errors import MAX_BODY_BYTES, ApiError, ErrorCode, error_response
-from ..frame_stack import call_with_room
 from ..http import declared_length, is_unframed, mark_token_response
 
 SMALLEST_BODY_LIMIT = MAX_BODY_BYTES
@@ -67,8 +66,7 @@ class TokenApiBodyLimitMiddleware:
                 return limit.refuse(request, 413)
             if limit is not None and is_unframed(request):
                 return limit.refuse(request, 411)
-        # The outermost middleware: the rest of the request runs with room on the frame stack.
-        return call_with_room(self.get_response, request)
+        return self.get_response(request)
 
 
 def body_limit_of(request: HttpRequest) -> BodyLimit | None:

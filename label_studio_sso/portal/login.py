@@ -45,7 +45,7 @@ SESSION_JTI_KEY = "_sso_jti"
 SESSION_PENDING_KEY = "_sso_pending_login"
 PENDING_SECONDS = 300  # how long a held switch waits for its confirmation at most
 SAME_SITE_FETCHES = frozenset({"same-origin", "same-site"})
-ISSUER_VIA = "issuer"  # the audit's name for users provisioned from portal-signed tokens
+PORTAL_SIGNED_VIA = "issuer"  # the audit's name (kept) for users provisioned from portal-signed tokens
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _provisioned(claims: LoginClaims) -> Any:
     """The user a portal-signed token names by email: found, or created (SSO_CREATE_USERS); a
     superuser only with SSO_ISSUER_SUPERUSERS (a portal's key would otherwise be root)."""
     assert claims.identity is not None
-    return provision(claims.identity, via=ISSUER_VIA, superusers=sso_settings.SSO_ISSUER_SUPERUSERS)[0]
+    return provision(claims.identity, via=PORTAL_SIGNED_VIA, superusers=sso_settings.SSO_ISSUER_SUPERUSERS)[0]
 
 
 def names_user(claims: LoginClaims, user: Any) -> bool:

@@ -28,7 +28,7 @@ def is_enabled() -> bool:
     return bool(sso_settings.SSO_ISSUER_JWKS_URL or sso_settings.SSO_ISSUER_PUBLIC_KEYS)
 
 
-def issuer_keys() -> KeySource:
+def portal_keys() -> KeySource:
     """The portal's public keys: its JWKS URL (fetched, cached) or the configured keys."""
     url = sso_settings.SSO_ISSUER_JWKS_URL
     if url:
@@ -36,11 +36,11 @@ def issuer_keys() -> KeySource:
     return StaticKeys(sso_settings.SSO_ISSUER_PUBLIC_KEYS or {})
 
 
-def verify_issuer_token(raw: Any) -> LoginClaims:
+def verify_portal_signed_token(raw: Any) -> LoginClaims:
     """The claims of a valid portal-signed token, or TokenRejected with a reason."""
     claims = verify_signed(
         raw,
-        issuer_keys(),
+        portal_keys(),
         algorithms=sso_settings.SSO_ISSUER_ALGORITHMS,
         audience=sso_settings.SSO_ISSUER_AUDIENCE,
         issuer=sso_settings.SSO_ISSUER,
@@ -75,7 +75,7 @@ def verify_issuer_token(raw: Any) -> LoginClaims:
 PORTAL_SIGNED_TOKENS = LoginTokenKind(
     "portal-signed",
     takes=lambda algorithm: algorithm != "HS256" and is_enabled(),  # HS256 is the token API's
-    verify=verify_issuer_token,
+    verify=verify_portal_signed_token,
 )
 
 
