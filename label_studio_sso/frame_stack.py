@@ -31,6 +31,8 @@ from typing import TypeVar
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponseBase
 
+from .conf import sso_settings
+
 Request = TypeVar("Request")
 Response = TypeVar("Response")
 
@@ -58,8 +60,6 @@ class FrameRoomMiddleware:
     """The rest of the request, called from the roomy frame; not used when SSO_FRAME_ROOM is false."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        from .conf import sso_settings
-
         if not sso_settings.SSO_FRAME_ROOM:
             raise MiddlewareNotUsed("SSO_FRAME_ROOM is false")
         self.get_response = get_response

@@ -87,11 +87,12 @@ def public_key_entries(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def public_keys(document: Mapping[str, Any]) -> dict[str, PyJWK]:
     """The usable public signing keys of a JWKS document, by ``kid``."""
-    usable = public_key_entries(document)
-    keys = {}
-    for key in PyJWKSet(usable).keys if usable else ():
-        keys[key.key_id or ""] = key
-    return keys
+    return _by_kid(public_key_entries(document))
+
+
+def _by_kid(usable: list[dict[str, Any]]) -> dict[str, PyJWK]:
+    """Entries ``public_key_entries`` kept, parsed by PyJWT, by ``kid``."""
+    return {key.key_id or "": key for key in (PyJWKSet(usable).keys if usable else ())}
 
 
 def fetch_key_set(url: str) -> dict[str, Any]:
@@ -168,7 +169,7 @@ class RemoteKeys(KeySource):
         self._tried_at = time.monotonic()
         self.fetches += 1
         try:
-            keys = public_keys(fetch_key_set(self.url))
+            keys = _by_kid(fetch_key_set(self.url)["keys"])  # filtered by the fetch
         except (jwt.PyJWTError, ValueError) as error:
             self._last_failed = True
             logger.warning("key set fetch failed: url=%s error=%s", self.url, type(error).__name__)

@@ -19,6 +19,7 @@ from .provisioning import Identity
 from .signed_tokens import check_shape, unverified_header
 
 MAX_LOGIN_TOKEN_BYTES = 4096
+TOKEN_API_ALGORITHM = "HS256"  # the token API signs with this; a portal's own tokens never do
 _JWS_SHAPED = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # alg none: no signature
 
 

@@ -59,13 +59,10 @@ class TokenApiBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        length = declared_length(request)
-        if length > SMALLEST_BODY_LIMIT or is_unframed(request):
-            limit = body_limit_of(request)
-            if limit is not None and length > limit.max_bytes:
-                return limit.refuse(request, 413)
-            if limit is not None and is_unframed(request):
-                return limit.refuse(request, 411)
+        length, unframed = declared_length(request), is_unframed(request)
+        limit = body_limit_of(request) if length > SMALLEST_BODY_LIMIT or unframed else None
+        if limit is not None and (length > limit.max_bytes or unframed):
+            return limit.refuse(request, 413 if length > limit.max_bytes else 411)
         return self.get_response(request)
 
 

@@ -18,13 +18,13 @@ import jwt
 from ..audit import fingerprint
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
-from ..login_tokens import LoginClaims, LoginTokenKind
+from ..login_tokens import TOKEN_API_ALGORITHM, LoginClaims, LoginTokenKind
 from ..signed_tokens import DECODE_ERRORS, refusal, unverified_header
 from .keys import signing_key, verification_keys
 
 ISSUER = "label-studio-sso"
 AUDIENCE = "label-studio-sso:login"
-ALGORITHM = "HS256"
+ALGORITHM = TOKEN_API_ALGORITHM
 MAX_LIFETIME = 86400  # the largest SSO_TOKEN_EXPIRY allowed
 
 _JTI = re.compile(r"[A-Za-z0-9_-]{16,64}")

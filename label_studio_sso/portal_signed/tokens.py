@@ -16,7 +16,7 @@ from ..claims import ClaimsRefused, identity_of
 from ..conf import sso_settings
 from ..errors import Reason, TokenRejected
 from ..jwks import KeySource, StaticKeys, keys_at
-from ..login_tokens import LoginClaims, LoginTokenKind
+from ..login_tokens import TOKEN_API_ALGORITHM, LoginClaims, LoginTokenKind
 from ..signed_tokens import verify_signed
 
 REQUIRED_CLAIMS = ("exp", "iat", "jti", "email")
@@ -74,7 +74,7 @@ def verify_portal_signed_token(raw: Any) -> LoginClaims:
 
 PORTAL_SIGNED_TOKENS = LoginTokenKind(
     "portal-signed",
-    takes=lambda algorithm: algorithm != "HS256" and is_enabled(),  # HS256 is the token API's
+    takes=lambda algorithm: algorithm != TOKEN_API_ALGORITHM and is_enabled(),
     verify=verify_portal_signed_token,
 )
 
