@@ -111,7 +111,7 @@ def _in_both_orders(
 
 
 def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, object]) -> list[Figure]:
-    from oidc_support import CLIENT_ID, CLIENT_SECRET, running_provider
+    from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, running_provider
 
     oidc_server = Server("sso-oidc", "sso", database, workdir, WORKERS)
     with running_provider(
@@ -177,7 +177,7 @@ def _steady_and_api_figures(
 def _gateway_figures(plan: Plan, database: Path, workdir: Path, half: int) -> list[Figure]:
     """Steady state behind a trusted gateway, plain headers and a jose-signed assertion (ES256,
     keys fetched once from gateway.mjs over HTTPS), each in both start orders."""
-    from gateway_support import ASSERTION_AUDIENCE, ASSERTION_ISSUER, running_gateway
+    from tests.support.gateway import ASSERTION_AUDIENCE, ASSERTION_ISSUER, running_gateway
 
     from .servers import OWNER
 

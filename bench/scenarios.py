@@ -356,7 +356,7 @@ def oidc_callback(sso: Server, provider: Any, count: int) -> list[Figure]:
     The sign-in at the provider between the button and the callback is the provider's time,
     not Label Studio's: it happens untimed, as does fetching the login form's CSRF cookie.
     """
-    from oidc_support import callback_path
+    from tests.support.oidc import callback_path
 
     at_the_provider = provider.http()
 

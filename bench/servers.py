@@ -17,11 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.label_studio import BASE_ENV, migrated_template  # the tests' quiet env and cached template
+from tests.support.processes import free_port, stop_process_group
+
 from .measure import request
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from sso_support import BASE_ENV, free_port, migrated_template, stop_process_group  # noqa: E402  (the tests' quiet env and cached template)
 
 SECRET_KEY = "bench-secret-key-shared-by-both-servers-0123456789abcdef"
 OWNER = ("owner@example.com", "Owner-password-123")

@@ -1,8 +1,11 @@
 """Test harness: real Label Studio settings through the overlay, on a migrated SQLite file.
 
 Before Django starts, this module points Label Studio at a throw-away data directory
-holding a copy of the migrated database template (see sso_support), so pytest-django
-never migrates: each test runs inside a transaction that is rolled back.
+holding a copy of the migrated database template (see tests.support.label_studio), so
+pytest-django never migrates: each test runs inside a transaction that is rolled back.
+
+The fixtures here are the ones tests of several folders use; each way in's own are in its
+folder's conftest.py (tests/oidc/, tests/proxy/, tests/portal_signed/, tests/scim/).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sso_support import BASE_ENV, legacy_token_of, new_data_dir
+
+from tests.support.label_studio import BASE_ENV, legacy_token_of, new_data_dir
 
 # --- start Django on Label Studio's real settings, before pytest-django looks -----------
 
@@ -99,10 +103,21 @@ def bob(make_user: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
+def look_alike_targets(make_user: Callable[..., Any], settings: Any) -> dict[str, Any]:
+    """The accounts the look-alike corpus aims at, with creation on, so that a refusal is never
+    for want of an account (every way in's ``test_email_rule.py``)."""
+    from tests.support.confusable_emails import TARGETS
+
+    settings.SSO_CREATE_USERS = True
+    return {email: make_user(email) for email in TARGETS}
+
+
+@pytest.fixture
 def alice_browser(issue: Callable[..., str], alice: Any) -> Any:
     """A test browser logged in as alice through a URL token."""
     from django.test import Client
-    from sso_support import whoami
+
+    from tests.support.label_studio import whoami
 
     browser = Client()
     browser.get(f"/?token={issue('alice@example.com')}")
@@ -145,7 +160,7 @@ def issue(api: Callable[..., Any], owner_token: str) -> Callable[..., str]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A real PostgreSQL server on 127.0.0.1 for the tests that need a shared database."""
-    from sso_support import PostgresServer
+    from tests.support.postgres import PostgresServer
 
     server = PostgresServer()
     yield server
@@ -163,62 +178,15 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
 @pytest.fixture(scope="session")
 def bootstrapped_database() -> Path:
     """A migrated database with a staff owner (legacy token) and alice, made once per run."""
-    from servers_support import bootstrap_database
+    from tests.support.servers import bootstrap_database
 
     return bootstrap_database()
-
-
-# --- a real OpenID provider (oidc-provider from npm) for the OpenID Connect tests ---------
-
-
-@pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory: Any) -> Iterator[Any]:
-    """The provider, over HTTPS with a CA made for this run (see ``trusting_the_provider``)."""
-    from oidc_support import running_provider
-
-    with running_provider(
-        tmp_path_factory.mktemp("oidc-provider"),
-        redirect_uris=["http://testserver/sso/oidc/callback/"],
-        post_logout_redirect_uris=["http://testserver/user/login/"],
-        # Registered so the provider puts ``sid`` in ID tokens; no test here signs out at the
-        # provider, which would call it (the end-to-end tests do, against a running server).
-        backchannel_logout_uri="http://testserver/sso/oidc/backchannel-logout/",
-    ) as provider:
-        yield provider
-
-
-@pytest.fixture
-def trusting_the_provider(oidc_provider: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Label Studio's HTTP client trusts the provider's test CA, for this test only: left set,
-    it would break every later HTTPS call of the run (pip building the image, for one)."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(oidc_provider.ca_file))
-    return oidc_provider
-
-
-@pytest.fixture
-def oidc(trusting_the_provider: Any, settings: Any, organization_owner: Any) -> Iterator[Any]:
-    """Label Studio configured for the provider, with fresh discovery and keys; an organization exists."""
-    from oidc_support import CLIENT_ID, CLIENT_SECRET
-
-    from label_studio_sso.oidc.provider import forget_clients
-
-    oidc_provider = trusting_the_provider
-
-    settings.SSO_OIDC_ISSUER = oidc_provider.issuer
-    settings.SSO_OIDC_CLIENT_ID = CLIENT_ID
-    settings.SSO_OIDC_CLIENT_SECRET = CLIENT_SECRET
-    settings.SSO_OIDC_DISPLAY_NAME = "Example IdP"
-    forget_clients()
-    oidc_provider.reset()
-    yield oidc_provider
-    forget_clients()
-    oidc_provider.reset()
 
 
 @pytest.fixture(scope="session")
 def gateway_signer(tmp_path_factory: Any) -> Iterator[Any]:
     """gateway.mjs: jose signing assertions and portal tokens, its JWKS over HTTPS (see ``signer``)."""
-    from gateway_support import running_gateway
+    from tests.support.gateway import running_gateway
 
     with running_gateway(tmp_path_factory.mktemp("gateway"), slow_ms=3000) as gateway:
         yield gateway

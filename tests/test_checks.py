@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from configuration_cases import EMPTY_MEANS, PACKAGE_OPTIONS, invalid_cases
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
-from sso_support import TEST_SECRET_KEY
 
 from label_studio_sso import checks
+from tests.support.configuration_cases import EMPTY_MEANS, PACKAGE_OPTIONS, invalid_cases
+from tests.support.label_studio import TEST_SECRET_KEY
 
 LOGIN = checks.LOGIN_MIDDLEWARE
 ORIGIN = checks.ORIGIN_MIDDLEWARE

@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.utils import timezone
-from sso_support import whoami
 
 from label_studio_sso.models import RedeemedToken
+from tests.support.label_studio import whoami
 
 
 def run(*args: str) -> str:

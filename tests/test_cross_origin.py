@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 from projects.models import Project
-from sso_support import legacy_token_of
+
+from tests.support.label_studio import legacy_token_of
 
 
 def create_project(client: Client, title: str, **headers: Any) -> Any:
@@ -125,7 +126,7 @@ def test_a_path_only_label_studio_host_adds_no_origin(alice_browser: Client) -> 
 def test_a_bearer_authenticated_write_with_a_session_cookie_from_another_origin_is_unaffected(
     alice_browser: Client, organization_owner: Any
 ) -> None:
-    from sso_support import personal_access_tokens
+    from tests.support.label_studio import personal_access_tokens
 
     _refresh, access = personal_access_tokens(organization_owner)
 

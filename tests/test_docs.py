@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from sso_support import REPO
 
 from label_studio_sso.conf import OPTIONS
 from label_studio_sso.container.environment import IMAGE_OPTIONS
 from label_studio_sso.errors import ERRORS
 from label_studio_sso.reference import FILE_NOT_SECRET, LABEL_STUDIO_FILE_SECRETS, reference
+from tests.support.repository import REPO
 
 DOCS = REPO / "docs"
 MAX_README_LINES = 250

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confusable_emails import CASES, TARGETS
 
 from label_studio_sso import accounts
 from label_studio_sso.login_tokens import verify_login_token
+from tests.support.confusable_emails import CASES, TARGETS
 
 
 @pytest.fixture
@@ -40,7 +40,8 @@ def test_same_email_ignores_ascii_case_and_surrounding_spaces_only() -> None:
 
 def test_a_token_whose_email_only_folds_to_the_users_gives_no_session(targets: dict[str, Any]) -> None:
     from django.test import Client
-    from sso_support import signed_login_token, whoami
+
+    from tests.support.label_studio import signed_login_token, whoami
 
     kim = targets["kim@example.com"]
     kim.email = "\u212aim@example.com"  # kim's id, with a Kelvin sign that str.lower() makes a k

@@ -13,10 +13,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from sso_support import legacy_token_of, logged_in_browser, whoami
 
 from label_studio_sso.models import SessionStamp
 from label_studio_sso.sessions import SESSION_STAMP_KEY
+from tests.support.label_studio import legacy_token_of, logged_in_browser, whoami
 
 STAMP_TABLE = SessionStamp._meta.db_table
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from sso_support import REPO
+from tests.support.repository import REPO
 
 ENTRYPOINT = REPO / "docker" / "entrypoint.sh"
 

@@ -6,8 +6,6 @@ import os
 from typing import Any
 
 import pytest
-from configuration_cases import every_variable, invalid_cases
-from sso_support import free_port
 
 from label_studio_sso.container.environment import (
     EX_UNAVAILABLE,
@@ -16,9 +14,10 @@ from label_studio_sso.container.environment import (
     check,
     label_studio_env,
     main,
-    provider_status,
     wait_for_database,
 )
+from tests.support.configuration_cases import every_variable, invalid_cases
+from tests.support.processes import free_port
 
 SECRET = "a-shared-secret-key-for-every-replica-0123456789"
 
@@ -215,19 +214,3 @@ def test_the_entrypoint_runs_the_check_as_a_module() -> None:
     assert refused.returncode == EX_USAGE
     assert refused.stderr.startswith("entrypoint: error: SSO_CLOCK_SKEW='9999' is not allowed")
     assert refused.stderr.count("\n") == 1
-
-
-def test_the_provider_line_says_whether_the_issuer_answers(trusting_the_provider: Any, capsys: Any) -> None:
-    oidc_provider = trusting_the_provider
-    from oidc_support import CLIENT_ID, CLIENT_SECRET
-
-    configured = {"SSO_OIDC_CLIENT_ID": CLIENT_ID, "SSO_OIDC_CLIENT_SECRET": CLIENT_SECRET}
-    assert provider_status({}) is None
-    assert provider_status({**configured, "SSO_OIDC_ISSUER": oidc_provider.issuer}) == (
-        f"OpenID provider: {oidc_provider.issuer} answers"
-    )
-    other_name = oidc_provider.issuer.replace("localhost", "127.0.0.1")
-    assert "names another issuer" in provider_status({**configured, "SSO_OIDC_ISSUER": other_name})
-    down = f"https://localhost:{free_port()}"
-    assert main(["provider"], {**configured, "SSO_OIDC_ISSUER": down}) == 0  # a warning, never a failure
-    assert f"warning: the OpenID provider {down} cannot be reached now" in capsys.readouterr().out

@@ -18,7 +18,9 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from first_login_races import (
+
+from settings_overlay.label_studio_import import label_studio_directory
+from tests.support.first_login_races import (
     GATEWAY_ADDRESS,
     PORTAL_AUDIENCE,
     PORTAL_ISSUER,
@@ -31,11 +33,10 @@ from first_login_races import (
     raced,
     spelled,
 )
-from oidc_support import CLIENT_ID, CLIENT_SECRET, SigningKey, running_provider
-from servers_support import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
-from sso_support import REPO, free_port
-
-from settings_overlay.label_studio_import import label_studio_directory
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, SigningKey, running_provider
+from tests.support.processes import free_port
+from tests.support.repository import REPO
+from tests.support.servers import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
 
 pytestmark = pytest.mark.servers
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from gateway_support import PORTAL_AUDIENCE, PORTAL_ISSUER
-from sso_support import whoami
+
+from tests.support.gateway import PORTAL_AUDIENCE, PORTAL_ISSUER
+from tests.support.label_studio import whoami
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).parent / "fuzz" / "fuzz_inputs.py"
+from tests.support.repository import REPO
+
 SECONDS = 20
 
 pytest.importorskip("atheris", reason="atheris ships wheels for Linux x86_64 only")
@@ -17,10 +18,11 @@ pytest.importorskip("atheris", reason="atheris ships wheels for Linux x86_64 onl
 
 def test_twenty_seconds_of_coverage_guided_fuzzing_find_no_crash(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, str(HARNESS), f"-max_total_time={SECONDS}", "-timeout=10",
+        [sys.executable, "-m", "tests.fuzz.fuzz_inputs", f"-max_total_time={SECONDS}", "-timeout=10",
          f"-artifact_prefix={tmp_path}/", str(tmp_path / "corpus")],
         capture_output=True,
         text=True,
+        cwd=REPO,
         timeout=SECONDS * 10,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-4000:]

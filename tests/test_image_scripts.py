@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from servers_support import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
-from sso_support import REPO, free_port, stop_process_group, wait_for_health
+
+from tests.support.processes import free_port, stop_process_group, wait_for_health
+from tests.support.repository import REPO
+from tests.support.servers import ADMIN_TOKEN, Server, data_dir_with, environment, healthy
 
 pytestmark = pytest.mark.servers
 

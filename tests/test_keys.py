@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
-from sso_support import TEST_SECRET_KEY
 
 from label_studio_sso.errors import Reason, TokenRejected
 from label_studio_sso.login_tokens import verify_login_token
 from label_studio_sso.portal.keys import derive_key, signing_key, verification_keys
 from label_studio_sso.portal.tokens import issue_login_token
+from tests.support.label_studio import TEST_SECRET_KEY
 
 CONFIGURED = "configured-signing-key-for-tests-0123456789abcdef"
 OLD = "old-signing-key-that-was-rotated-out-0123456789abcdef"

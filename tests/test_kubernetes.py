@@ -7,11 +7,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from kubernetes_manifests import BASE, example_secret, one, rendered
 from kubernetes_validate.utils import latest_version
 
 import label_studio_sso
 from label_studio_sso.container.server import GRACEFUL_TIMEOUT_SECONDS
+from tests.support.kubernetes_manifests import BASE, example_secret, one, rendered
 
 VERSION = latest_version()
 

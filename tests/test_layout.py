@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from sso_support import REPO
+from tests.support.repository import REPO
 
 PACKAGE = REPO / "label_studio_sso"
 WAYS_IN = frozenset({"portal", "portal_signed", "oidc", "proxy", "scim"})
@@ -49,3 +49,18 @@ def test_the_check_sees_an_arrow_the_wrong_way() -> None:
     assert imported_packages("from .scim import views\n", []) == {"scim"}
     assert imported_packages("from .. import conf, scim\n", ["oidc"]) == {"conf", "scim"}
     assert imported_packages("from .tokens import x\n", ["portal"]) == {"portal"}
+
+
+# Folders of the package that are no way in: the core's own parts and what Django looks for.
+CORE_FOLDERS = frozenset({"container", "guards", "migrations", "templates"})
+
+
+def test_every_folder_of_the_package_is_a_way_in_or_named_as_core() -> None:
+    folders = {path.name for path in PACKAGE.iterdir() if path.is_dir() and path.name != "__pycache__"}
+    assert folders - CORE_FOLDERS - ASSEMBLY == WAYS_IN
+
+
+def test_every_way_in_has_a_tests_folder_holding_the_one_email_rule() -> None:
+    """A new way in (SAML, LDAP) gets its folder of tests, and the look-alike corpus through it."""
+    missing = [way for way in sorted(WAYS_IN) if not (REPO / "tests" / way / "test_email_rule.py").is_file()]
+    assert missing == []

@@ -6,32 +6,14 @@ import logging
 import time
 from typing import Any
 
-import jwt
 import pytest
 from django.contrib.auth import authenticate
 from django.test import Client
-from sso_support import TEST_SECRET_KEY, csrf_post, legacy_token_of, personal_access_tokens
 
 from label_studio_sso.portal.keys import signing_key
 from label_studio_sso.redaction import REDACTED, RedactTokensFilter, redact
-
-
-def fragments(secret: str, width: int = 16) -> set[str]:
-    """Every stretch of ``width`` characters of a secret, stepping by half a width."""
-    if len(secret) <= width:
-        return {secret}
-    return {secret[start : start + width] for start in range(0, len(secret) - width + 1, width // 2)}
-
-
-def jwt_fragments(token: str) -> set[str]:
-    _header, payload, signature = token.split(".")
-    return fragments(payload) | fragments(signature)
-
-
-def assert_nothing_of(secrets: dict[str, set[str]], captured: str) -> None:
-    """No fragment of any named secret appears in the captured output."""
-    leaks = {name: sorted(f for f in found if f in captured) for name, found in secrets.items()}
-    assert leaks == {name: [] for name in secrets}
+from tests.support.label_studio import TEST_SECRET_KEY, csrf_post, legacy_token_of, personal_access_tokens
+from tests.support.leaks import assert_nothing_of, fragments, jwt_fragments
 
 
 def test_whole_flows_log_audit_events_and_never_a_secret(
@@ -130,55 +112,10 @@ def test_redact_removes_jwts_and_token_parameters() -> None:
     assert redact(callback) == expected
 
 
-def test_an_openid_sign_in_and_both_logouts_log_no_secret(
-    oidc: Any, settings: Any, caplog: Any, capfd: Any
-) -> None:
-    from oidc_support import CLIENT_SECRET, authorization_parameters, begin_sign_in, callback_path
-
-    from label_studio_sso.oidc.views import SESSION_ID_TOKEN_KEY
-
-    settings.SSO_CREATE_USERS = True
-    caplog.set_level(logging.DEBUG)
-    browser = Client()
-    authorization_url = begin_sign_in(browser)
-    verifier = next(
-        value["data"]["code_verifier"] for key, value in browser.session.items() if key.startswith("_state_")
-    )
-    callback = oidc.sign_in(authorization_url, "erin")
-    assert browser.get(callback_path(callback))["Location"] == "/projects/"
-    id_token = browser.session[SESSION_ID_TOKEN_KEY]
-    sid = jwt.decode(id_token, options={"verify_signature": False})["sid"]
-    browser.get(callback_path(callback))  # replayed: refused
-    logout_token = oidc.key.sign(oidc.logout_token(sub="erin", sid=sid))
-    assert Client().post("/sso/oidc/backchannel-logout/", {"logout_token": logout_token}).status_code == 200
-    Client().post("/sso/oidc/backchannel-logout/", {"logout_token": logout_token})  # replayed: refused
-    browser.get("/logout")
-
-    own_browsing = ("/auth?", "/interaction/", "/session/end")  # this test at the provider, not the server
-    captured = "\n".join(
-        line
-        for line in (caplog.text + "".join(capfd.readouterr())).splitlines()
-        if not any(mark in line for mark in own_browsing)
-    )
-    parameters = authorization_parameters(callback)
-    secrets = {
-        "client secret": fragments(CLIENT_SECRET),
-        "code": {parameters["code"]},
-        "state": {parameters["state"]},
-        "nonce": {authorization_parameters(authorization_url)["nonce"]},
-        "PKCE verifier": fragments(verifier),
-        "ID token": jwt_fragments(id_token),
-        "logout token": jwt_fragments(logout_token),
-    }
-    assert_nothing_of(secrets, captured)
-    assert "sso login succeeded" in captured and "reason=state-mismatch via=oidc" in captured
-    assert "erin@example.com" not in captured
-
-
 def test_gateway_and_portal_signed_logins_log_no_assertion_token_or_identity(
     signer: Any, settings: Any, caplog: Any, capfd: Any, alice: Any
 ) -> None:
-    from gateway_support import ASSERTION_AUDIENCE, ASSERTION_ISSUER, PORTAL_AUDIENCE, PORTAL_ISSUER
+    from tests.support.gateway import ASSERTION_AUDIENCE, ASSERTION_ISSUER, PORTAL_AUDIENCE, PORTAL_ISSUER
 
     settings.SSO_TRUSTED_PROXIES = "10.0.0.0/24"
     settings.SSO_PROXY_JWT_HEADER = "X-Goog-Iap-Jwt-Assertion"
@@ -212,49 +149,6 @@ def test_gateway_and_portal_signed_logins_log_no_assertion_token_or_identity(
     assert ours and not [
         line for line in ours if "alice@example.com" in line
     ]  # (Label Studio's DEBUG lines name users)
-
-
-def test_a_scim_provisioning_flow_logs_ids_and_never_the_token_or_a_payload(
-    settings: Any, caplog: Any, capfd: Any, organization_owner: Any, alice: Any
-) -> None:
-    from scim_support import GROUP, TOKEN, Scim, okta_user, patch
-
-    settings.SSO_SCIM_TOKEN, settings.SSO_CREATE_USERS, settings.SSO_STAFF_GROUPS = TOKEN, True, "ls-admins"
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="label_studio_sso")
-    scim = Scim(Client(REMOTE_ADDR="10.20.0.7"))
-    secret_name, secret_user_name, secret_group = "Zebulon-Quixote", "zq.upn@contoso.example", "Quasar-Admins"
-
-    created = scim.post(
-        "Users", {**okta_user("zq@example.com", secret_name, "Xylo"), "userName": secret_user_name}
-    )
-    user = created.json()["id"]
-    scim.get(f'Users?filter=userName eq "{secret_user_name}"')
-    scim.patch(f"Users/{user}", patch({"op": "Replace", "path": "active", "value": "False"}))
-    group = scim.post(
-        "Groups", {"schemas": [GROUP], "displayName": secret_group, "members": [{"value": user}]}
-    )
-    scim.delete(f"Groups/{group.json()['id']}")
-    scim.delete(f"Users/{user}")
-    scim.post("Users", okta_user("alice@example.com", secret_name))  # 409
-    scim.get(f'Users?filter=userName eq "{secret_name}" or')  # 400
-    Scim(Client(REMOTE_ADDR="10.20.0.8"), token=TOKEN[:-1] + "Q").get("Users")  # 401
-
-    captured = caplog.text + "".join(capfd.readouterr())
-    assert_nothing_of(
-        {
-            "token": fragments(TOKEN, 12),
-            "wrong token": fragments(TOKEN[:-1] + "Q", 12),
-            "names": {secret_name, "Xylo", secret_user_name, secret_group, "zq@example.com"},
-            "Okta's password": {"Okta-sends-a-password"},
-        },
-        captured,
-    )
-    assert f"sso user created: user_id={user} via=scim" in captured
-    assert f"sso user deactivated: user_id={user} via=scim" in captured
-    assert "sso scim refused: method=POST resource=Users status=409 scim_type=uniqueness" in captured
-    assert "sso scim refused: method=GET resource=Users status=401" in captured
-    assert "sso scim group created" in captured and "sso scim group deleted" in captured
 
 
 @pytest.mark.parametrize(

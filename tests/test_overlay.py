@@ -9,10 +9,11 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from sso_support import BASE_ENV, REPO
 
 from label_studio_sso.conf import SSO_TEMPLATES_DIR
 from settings_overlay.label_studio_import import apply_quiet_defaults, label_studio_directory
+from tests.support.label_studio import BASE_ENV
+from tests.support.repository import REPO
 
 OURS = {
     "label_studio_sso",

@@ -7,9 +7,8 @@ import importlib.metadata
 import re
 from typing import Any
 
-from sso_support import REPO
-
 import label_studio_sso
+from tests.support.repository import REPO
 
 
 def test_the_version_is_the_dockerfiles() -> None:

@@ -17,11 +17,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db.migrations.loader import MigrationLoader
-from sso_support import BASE_ENV, REPO
 
 from label_studio_sso import releases
 from label_studio_sso.container.environment import EnvironmentInvalid, check
 from settings_overlay.label_studio_import import label_studio_directory
+from tests.support.label_studio import BASE_ENV
+from tests.support.repository import REPO
 
 INSTALLED = releases.installed_label_studio()
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import requests
-from servers_support import ADMIN_TOKEN, Server, data_dir_with, healthy
-from sso_support import REPO, free_port
 
 from settings_overlay.label_studio_import import label_studio_directory
+from tests.support.processes import free_port
+from tests.support.repository import REPO
+from tests.support.servers import ADMIN_TOKEN, Server, data_dir_with, healthy
 
 pytestmark = pytest.mark.servers
 

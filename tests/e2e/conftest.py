@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from e2e_support import (
+
+from tests.e2e.support.browser import BROWSER_ARGS, SHOTS
+from tests.e2e.support.containers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ADMIN_TOKEN,
@@ -20,7 +22,7 @@ from e2e_support import (
     LabelStudio,
     sqlite_data_dir,
 )
-from sso_support import REPO
+from tests.support.repository import REPO
 
 OUTPUT = REPO / "test-output" / "e2e"  # every container's log, kept for inspection after a run
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
@@ -85,21 +87,6 @@ def start_label_studio(sso_image: str) -> Iterator[Callable[..., LabelStudio]]:
         if server.data_dir is not None:
             shutil.rmtree(server.data_dir, ignore_errors=True)
     assert leaks == [], f"JWT-shaped strings in container logs (see {OUTPUT})"
-
-
-SHOTS = REPO / "test-output" / "browser"
-BROWSER_HOSTS = "MAP *.example.test 127.0.0.1, MAP *.othersite.test 127.0.0.1, MAP *.evil.test 127.0.0.1"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    f"--host-resolver-rules={BROWSER_HOSTS}",
-    "--ignore-certificate-errors",  # the tests' own throw-away certificate
-]
 
 
 @pytest.fixture(scope="module")

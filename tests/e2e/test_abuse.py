@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio
+
+from tests.e2e.support.containers import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio
 
 pytestmark = pytest.mark.e2e
 

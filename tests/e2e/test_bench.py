@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sso_support import REPO
+
+from tests.support.repository import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from conftest import SHOTS
-from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, free_port, label_studio_frame, serve_page
-from sso_support import REPO
+
+from tests.e2e.support.browser import SHOTS, demo_task, submit_positive
+from tests.e2e.support.containers import (
+    ADMIN_TOKEN,
+    LabelStudio,
+    Portal,
+    free_port,
+    label_studio_frame,
+    serve_page,
+)
+from tests.support.repository import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -225,38 +232,6 @@ def test_a_new_member_signs_up_through_label_studios_invite_link_with_sso_on(pag
     page.locator("form#signup-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/projects|/$"), timeout=60000)
     assert ls_whoami(page, server) == "newcomer@example.com"
-
-
-LABEL_CONFIG = """<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">
-<Choice value="Positive"/><Choice value="Negative"/></Choices></View>"""
-
-
-def admin_api(server: LabelStudio, method: str, path: str, **kwargs: Any) -> Any:
-    response = requests.request(
-        method, f"{server.url}{path}", headers={"Authorization": f"Token {ADMIN_TOKEN}"}, timeout=60, **kwargs
-    )
-    assert response.status_code < 300, response.text
-    return response.json()
-
-
-def demo_task(server: LabelStudio, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The demo project, given a labeling config and a new task with ``text``: (project, task)."""
-    projects = admin_api(server, "GET", "/api/projects/?page_size=100")["results"]
-    project = next(item for item in projects if item["title"] == "Demo project")
-    admin_api(server, "PATCH", f"/api/projects/{project['id']}/", json={"label_config": LABEL_CONFIG})
-    admin_api(server, "POST", f"/api/projects/{project['id']}/import", json=[{"text": text}])
-    return project, admin_api(server, "GET", f"/api/tasks/?project={project['id']}")["tasks"][-1]
-
-
-def submit_positive(frame: Any, server: LabelStudio, task_id: int) -> list[dict[str, Any]]:
-    """Label the open task Positive, submit, and wait until Label Studio has the annotation."""
-    frame.get_by_text(re.compile(r"^Positive")).first.click(timeout=60000)
-    frame.get_by_role("button", name="Submit").click()
-    deadline = time.monotonic() + 30
-    while not (annotations := admin_api(server, "GET", f"/api/tasks/{task_id}/annotations/")):
-        assert time.monotonic() < deadline, "the annotation never arrived"
-        time.sleep(0.5)
-    return annotations
 
 
 def test_a_portal_user_unknown_to_label_studio_lands_created_and_annotates(page: Any, demo: Any) -> None:

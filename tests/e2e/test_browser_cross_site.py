@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import requests
-from certificates import make_certificates
-from conftest import BROWSER_ARGS, SHOTS
-from e2e_support import (
+
+from tests.e2e.support.browser import BROWSER_ARGS, SHOTS
+from tests.e2e.support.containers import (
     ADMIN_TOKEN,
     CHROMIUM,
     LabelStudio,
@@ -28,6 +28,7 @@ from e2e_support import (
     label_studio_frame,
     serve_page,
 )
+from tests.support.certificates import make_certificates
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import ADMIN_EMAIL, ADMIN_PASSWORD, LabelStudio, free_port, whoami
-from oidc_support import CLIENT_ID, CLIENT_SECRET, PASSWORD, Provider, running_provider
-from test_browser import demo_task, submit_positive
+
+from tests.e2e.support.browser import demo_task, submit_positive
+from tests.e2e.support.containers import ADMIN_EMAIL, ADMIN_PASSWORD, LabelStudio, free_port, whoami
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, PASSWORD, Provider, running_provider
 
 pytestmark = pytest.mark.e2e
 

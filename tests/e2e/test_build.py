@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 import requests
-from sso_support import REPO, free_port, wait_for_health
 
 import label_studio_sso
+from tests.support.processes import free_port, wait_for_health
+from tests.support.repository import REPO
 
 pytestmark = pytest.mark.e2e
 

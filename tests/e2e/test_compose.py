@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from sso_support import REPO, free_port, wait_for_health
+
+from tests.support.processes import free_port, wait_for_health
+from tests.support.repository import REPO
 
 pytestmark = pytest.mark.e2e
 
@@ -152,7 +154,8 @@ def test_the_oidc_profile_signs_in_at_its_demo_provider(
     sso_image: str, idp_image: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import urllib3.util.connection
-    from oidc_support import sign_in_at_provider
+
+    from tests.support.oidc import sign_in_at_provider
 
     project = f"lsso-oidc-{os.getpid()}"
     env = {

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from configuration_cases import EMPTY_MEANS, every_variable, invalid_cases
 from testcontainers.core.container import DockerContainer
 
 import label_studio_sso
+from tests.support.configuration_cases import EMPTY_MEANS, every_variable, invalid_cases
 
 pytestmark = pytest.mark.e2e
 

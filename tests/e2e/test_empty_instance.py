@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import LabelStudio, free_port, whoami
-from gateway_proxy import GATEWAY_ADDRESS, GatewayProxy, gateway_in_front, signed_in
-from gateway_support import Gateway, running_gateway
-from oidc_support import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 
 from label_studio_sso.provisioning import FIRST_ORGANIZATION_TITLE
+from tests.e2e.support.containers import LabelStudio, free_port, whoami
+from tests.e2e.support.gateway_proxy import GATEWAY_ADDRESS, GatewayProxy, gateway_in_front, signed_in
+from tests.support.gateway import Gateway, running_gateway
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 
 pytestmark = pytest.mark.e2e
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import LabelStudio, assert_no_token_in
-from gateway_proxy import GATEWAY_ADDRESS, GatewayProxy, gateway_in_front, signed_in
-from gateway_support import (
+
+from tests.e2e.support.containers import LabelStudio, assert_no_token_in
+from tests.e2e.support.gateway_proxy import GATEWAY_ADDRESS, GatewayProxy, gateway_in_front, signed_in
+from tests.support.gateway import (
     ASSERTION_AUDIENCE,
     ASSERTION_ISSUER,
     PORTAL_AUDIENCE,

@@ -21,9 +21,12 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from kubernetes_manifests import example_secret, mint_as_the_first_user
-from pods import bridge_gateway, docker
-from sso_support import REPO, PostgresServer, free_port
+
+from tests.e2e.support.pods import bridge_gateway, docker
+from tests.support.kubernetes_manifests import example_secret, mint_as_the_first_user
+from tests.support.postgres import PostgresServer
+from tests.support.processes import free_port
+from tests.support.repository import REPO
 
 pytestmark = pytest.mark.e2e
 

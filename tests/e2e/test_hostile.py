@@ -18,8 +18,9 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, user_id_of, whoami
-from hostile_tokens import corpus, keys_for, signed_with
+
+from tests.e2e.support.containers import ADMIN_TOKEN, USERS_SCRIPT, LabelStudio, user_id_of, whoami
+from tests.support.hostile_tokens import corpus, keys_for, signed_with
 
 pytestmark = pytest.mark.e2e
 

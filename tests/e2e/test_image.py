@@ -12,7 +12,10 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from e2e_support import (
+
+import label_studio_sso
+from label_studio_sso.portal.keys import derive_key
+from tests.e2e.support.containers import (
     ADMIN_TOKEN,
     LABEL_STUDIO_RELEASE,
     USERS_SCRIPT,
@@ -21,11 +24,8 @@ from e2e_support import (
     user_id_of,
     whoami,
 )
-from hostile_tokens import assemble, claims, keys_for
-from sso_support import REPO
-
-import label_studio_sso
-from label_studio_sso.portal.keys import derive_key
+from tests.support.hostile_tokens import assemble, claims, keys_for
+from tests.support.repository import REPO
 
 pytestmark = pytest.mark.e2e
 

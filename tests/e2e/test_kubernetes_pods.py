@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import requests
-from kubernetes_manifests import example_secret, mint_as_the_first_user, rendered
-from load_balancer import LoadBalancer
-from pods import Pod, PodTemplate, bridge_gateway, docker
-from sso_support import PostgresServer
+
+from tests.e2e.support.load_balancer import LoadBalancer
+from tests.e2e.support.pods import Pod, PodTemplate, bridge_gateway, docker
+from tests.support.kubernetes_manifests import example_secret, mint_as_the_first_user, rendered
+from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +40,8 @@ def bridge_postgres() -> Iterator[tuple[PostgresServer, str]]:
 
 def _literals() -> list[str]:
     import yaml
-    from kubernetes_manifests import BASE
+
+    from tests.support.kubernetes_manifests import BASE
 
     kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
     return kustomization["configMapGenerator"][0]["literals"]

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import requests
-from sso_support import wait_for_health
+
+from tests.support.processes import wait_for_health
 
 pytestmark = pytest.mark.e2e
 

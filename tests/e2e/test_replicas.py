@@ -11,22 +11,25 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import first_login_races as races
 import jwt
 import pytest
 import requests
-from confusable_emails import CASES, TARGETS
-from e2e_support import ADMIN_TOKEN, LabelStudio, Portal, assert_no_token_in, free_port, user_id_of, whoami
-from hostile_tokens import assemble, claims, keys_for
-from oidc_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    Provider,
-    SigningKey,
-    running_provider,
+
+from tests.e2e.support.containers import (
+    ADMIN_TOKEN,
+    LabelStudio,
+    Portal,
+    assert_no_token_in,
+    free_port,
+    user_id_of,
+    whoami,
 )
-from scim_support import TOKEN as SCIM_TOKEN
-from scim_support import conformance, failing, okta_user, patch
+from tests.support import first_login_races as races
+from tests.support.confusable_emails import CASES, TARGETS
+from tests.support.hostile_tokens import assemble, claims, keys_for
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Provider, SigningKey, running_provider
+from tests.support.scim import TOKEN as SCIM_TOKEN
+from tests.support.scim import conformance, failing, okta_user, patch
 
 pytestmark = pytest.mark.e2e
 

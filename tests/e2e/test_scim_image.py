@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_support import ADMIN_TOKEN, LabelStudio
-from scim_support import (
+
+from tests.e2e.support.containers import ADMIN_TOKEN, LabelStudio
+from tests.support.repository import REPO
+from tests.support.scim import (
     CONTENT_TYPE,
     ERROR,
     NOT_APPLICABLE,
@@ -31,7 +33,6 @@ from scim_support import (
     okta_user,
     patch,
 )
-from sso_support import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing (atheris) of login-token verification and the token API's parser.
 
 Run by tests/test_fuzz.py for a bounded time:
-    python tests/fuzz/fuzz_inputs.py -max_total_time=20 [corpus directory]
+    python -m tests.fuzz.fuzz_inputs -max_total_time=20 [corpus directory]
 The first input byte picks the target. A crash is any exception other than the ones each
 function documents, or a token that verifies without the instance's signature.
 """
@@ -11,9 +11,7 @@ import os
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from sso_support import BASE_ENV
+from tests.support.label_studio import BASE_ENV
 
 os.environ.update({**BASE_ENV, "LABEL_STUDIO_BASE_DATA_DIR": tempfile.mkdtemp(prefix="lsso-fuzz-")})
 
