@@ -34,12 +34,15 @@ class Plan:
     growth: int
     rows: int
     container_runs: int
+    # Start orders for every figure but the main steady state, which always pools both: the
+    # quick run checks that the code runs, and each order is a fresh set of server starts.
+    other_orders: int
 
 
 FULL = Plan(steady=400, warmup=50, issuance=300, clients=8, rounds=5, first=300, growth=300, rows=1_000_000,
-            container_runs=5)  # fmt: skip
+            container_runs=5, other_orders=2)  # fmt: skip
 QUICK = Plan(steady=40, warmup=5, issuance=30, clients=8, rounds=1, first=30, growth=30, rows=10_000,
-             container_runs=1)  # fmt: skip
+             container_runs=1, other_orders=1)  # fmt: skip
 WORKERS = 2  # the image's WEB_CONCURRENCY default
 
 
@@ -81,14 +84,16 @@ def _in_both_orders(
     measure: Callable[[dict[str, Server]], list[Figure]],
     env: dict[str, str] | None = None,
     envs: dict[str, dict[str, str]] | None = None,
+    orders: int = 2,
 ) -> list[Figure]:
     """Measure twice, starting the servers in one order and then in the reverse one.
 
     Two identical servers measured this way differ by 2-3 % depending on which started
-    first (an A/A run here showed it); pooling both orders cancels that out.
+    first (an A/A run here showed it); pooling both orders cancels that out. ``orders=1``
+    (the quick run's secondary figures) measures the first order only.
     """
     halves = []
-    for half, names in enumerate((list(kinds), list(kinds)[::-1])):
+    for half, names in enumerate((list(kinds), list(kinds)[::-1])[:orders]):
         servers = {
             name: Server(
                 f"{name}-{half}",
@@ -150,12 +155,13 @@ def _steady_and_api_figures(
         return [*figures, scenarios.memory(servers["sso"], servers["vanilla"])]
 
     figures = _in_both_orders({"sso": "sso", "vanilla": "vanilla"}, database, workdir, steady, oidc_env)
-    say("steady state: the same measurement with vanilla on both sides (A/A check)")
+    say(f"steady state, A/A check (vanilla on both sides): {plan.other_orders} start order(s)")
     check = _in_both_orders(
         {"sso": "vanilla", "vanilla": "vanilla"},
         database,
         workdir,
         lambda servers: scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup),
+        orders=plan.other_orders,
     )
     for figure in check:  # in the table, next to what they check: what the method can resolve
         figure.key, figure.title = f"aa_{figure.key}", f"A/A, vanilla against vanilla: {figure.title}"
@@ -176,7 +182,7 @@ def _steady_and_api_figures(
 
 def _gateway_figures(plan: Plan, database: Path, workdir: Path, half: int) -> list[Figure]:
     """Steady state behind a trusted gateway, plain headers and a jose-signed assertion (ES256,
-    keys fetched once from gateway.mjs over HTTPS), each in both start orders."""
+    keys fetched once from gateway.mjs over HTTPS), each in both start orders (the quick run: one)."""
     from tests.support.gateway import ASSERTION_AUDIENCE, ASSERTION_ISSUER, running_gateway
 
     from .servers import OWNER
@@ -195,7 +201,8 @@ def _gateway_figures(plan: Plan, database: Path, workdir: Path, half: int) -> li
         )  # fmt: skip
         for key, env, identity, goal in ways:
             say(
-                f"steady state behind a gateway ({key}): {plan.steady} requests per server, both start orders"
+                f"steady state behind a gateway ({key}): {plan.steady} requests per server, "
+                f"{plan.other_orders} start order(s)"
             )
             figures += _in_both_orders(
                 {"sso": "sso", "vanilla": "vanilla"},
@@ -205,6 +212,7 @@ def _gateway_figures(plan: Plan, database: Path, workdir: Path, half: int) -> li
                     servers["sso"], servers["vanilla"], half, plan.warmup, identity, key, goal
                 ),
                 {"SSO_TRUSTED_PROXIES": "127.0.0.1/32", **env},
+                orders=plan.other_orders,
             )
     return figures
 
@@ -253,7 +261,7 @@ def _growth_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, 
         scenarios.fill_redeemed_tokens(filled[name], plan.rows, expired=expired)
     half = max(1, plan.growth // 2)
     figures = []
-    for order in (("empty", "full", "expired"), ("expired", "full", "empty")):
+    for order in (("empty", "full", "expired"), ("expired", "full", "empty"))[: plan.other_orders]:
         servers = {
             name: Server(f"sso-{name}", "sso", filled.get(name, database), workdir, WORKERS) for name in order
         }
