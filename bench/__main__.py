@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import platform
 import shutil
@@ -54,9 +55,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--frame-room", action="store_true", help="only: does SSO_FRAME_ROOM still pay off on this Python?"
     )
+    parser.add_argument(
+        "--in-image", action="store_true", help="with --frame-room: on the Python the image ships"
+    )
     arguments = parser.parse_args(argv)
     plan = QUICK if arguments.quick else FULL
     arguments.output.mkdir(parents=True, exist_ok=True)
+    if arguments.in_image:
+        return _frame_room_in_image(arguments)
     if arguments.frame_room:
         return _frame_room_only(arguments, plan)
     started = time.monotonic()
@@ -252,6 +258,25 @@ def _frame_room_only(arguments: argparse.Namespace, plan: Plan) -> int:
     return 0
 
 
+def _frame_room_in_image(arguments: argparse.Namespace) -> int:
+    """``bench/run --frame-room --in-image``: the frame-room figures measured inside a container
+    of the image, whose Python may differ from this machine's; results-frame-room-image.json."""
+    if not arguments.frame_room:
+        say("--in-image measures only --frame-room")
+        return 2
+    say("image: building label-studio-sso:bench with docker/build-image")
+    image, _base = containers.build_image("label-studio-sso:bench")
+    with tempfile.TemporaryDirectory(prefix="lsso-bench-image-") as scratch:
+        inside = Path(scratch) / "out"
+        containers.run_in_image(image, ["--frame-room", *(["--quick"] if arguments.quick else [])], inside)
+        recorded = json.loads((inside / "results-frame-room.json").read_text())
+    quick = " --quick" if arguments.quick else ""
+    recorded["meta"]["command"] = f"bench/run --frame-room --in-image{quick}"
+    recorded["meta"]["commit"] = _commit()
+    (arguments.output / "results-frame-room-image.json").write_text(json.dumps(recorded, indent=2) + "\n")
+    return 0
+
+
 def _growth_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, object]) -> list[Figure]:
     say(f"growth: {plan.growth} redemptions with 0, {plan.rows:,} live and {plan.rows:,} expired rows")
     filled = {}
@@ -329,7 +354,13 @@ def _meta(arguments: argparse.Namespace, plan: Plan) -> dict[str, str]:
 
 
 def _commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    """This checkout's commit, or "unknown" where there is no git (inside the image)."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        )
+    except FileNotFoundError:
+        return "unknown"
     return result.stdout.strip() or "unknown"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
 
 from .measure import request
 from .scenarios import Figure
@@ -81,3 +82,17 @@ def start_up(image: str, base: str, runs: int) -> Figure:
         for name, times in pair if index % 2 == 0 else pair[::-1]:
             times.append(seconds_to_healthy(name))
     return Figure("start_to_healthy", "docker run → /health 200", "s", image, base, subject, baseline, 1.10)
+
+
+def run_in_image(image: str, arguments: list[str], output: Path) -> None:
+    """``python -m bench ARGUMENTS`` inside a container of ``image``, this checkout mounted
+    read-only as its working directory: the measurement on the Python the image ships.
+    Results go to ``output`` (made writable for the image's unprivileged user)."""
+    output.mkdir(parents=True, exist_ok=True)
+    output.chmod(0o777)
+    subprocess.run(
+        ["docker", "run", "--rm", "-v", f"{REPO}:/src:ro", "-v", f"{output}:/out", "-w", "/src",
+         "-e", "HOME=/tmp", "-e", "LSSO_CACHE_DIR=/tmp/cache", "--entrypoint", "python3", image,
+         "-m", "bench", *arguments, "--output", "/out"],
+        check=True,
+    )  # fmt: skip

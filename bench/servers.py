@@ -125,8 +125,12 @@ class Server:
             LISTEN_ADDRESS="127.0.0.1",
             WEB_CONCURRENCY=str(self.workers),
             # Label Studio's own settings import ``core`` from its package directory, which
-            # its ``label-studio`` command puts on the path; the overlay does that itself.
-            PYTHONPATH=str(label_studio_directory()),
+            # its ``label-studio`` command puts on the path; the overlay does that itself. This
+            # checkout comes next, so that inside the image (--in-image) its code is measured,
+            # then whatever the path held (the image's own: gunicorn).
+            PYTHONPATH=os.pathsep.join(
+                filter(None, (str(label_studio_directory()), str(REPO), os.environ.get("PYTHONPATH")))
+            ),
             **self.env,
         )
         self.process = subprocess.Popen(

@@ -17,9 +17,10 @@ on Label Studio's pages: a frame of 256 KiB cost 5 % of a 4 ms HTML page, this o
 and both keep ``GET /api/projects/`` 4 % faster than without.
 
 ``FrameRoomMiddleware`` goes first in MIDDLEWARE so the whole request runs in that frame;
-``SSO_FRAME_ROOM=false`` takes it out. Delete this module when ``bench/run --frame-room``
-no longer shows it paying off on the Python the image ships (a CPython that keeps a freed
-chunk for reuse, or Label Studio at another depth, makes it dead weight).
+``SSO_FRAME_ROOM=false`` takes it out. Delete this module when
+``bench/run --frame-room --in-image`` no longer shows it paying off on the Python the image
+ships (a CPython that keeps a freed chunk for reuse, or Label Studio at another depth, makes
+it dead weight).
 """
 
 from __future__ import annotations
