@@ -59,6 +59,8 @@ def main(argv: list[str]) -> int:
         "--in-image", action="store_true", help="with --frame-room: on the Python the image ships"
     )
     arguments = parser.parse_args(argv)
+    if arguments.in_image and not arguments.frame_room:
+        parser.error("--in-image measures only --frame-room")
     plan = QUICK if arguments.quick else FULL
     arguments.output.mkdir(parents=True, exist_ok=True)
     if arguments.in_image:
@@ -150,6 +152,11 @@ def _http_figures(plan: Plan, database: Path, workdir: Path, notes: dict[str, ob
     return figures
 
 
+def _steady(half: int, plan: Plan) -> Callable[[dict[str, Server]], list[Figure]]:
+    """The steady-state measurement of a pair of servers: "sso" the subject, "vanilla" the baseline."""
+    return lambda servers: scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup)
+
+
 def _steady_and_api_figures(
     plan: Plan, database: Path, workdir: Path, oidc_env: dict[str, str]
 ) -> list[Figure]:
@@ -157,8 +164,7 @@ def _steady_and_api_figures(
     say(f"steady state: {plan.steady} requests per endpoint per server, interleaved, both start orders")
 
     def steady(servers: dict[str, Server]) -> list[Figure]:
-        figures = scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup)
-        return [*figures, scenarios.memory(servers["sso"], servers["vanilla"])]
+        return [*_steady(half, plan)(servers), scenarios.memory(servers["sso"], servers["vanilla"])]
 
     figures = _in_both_orders({"sso": "sso", "vanilla": "vanilla"}, database, workdir, steady, oidc_env)
     say(f"steady state, A/A check (vanilla on both sides): {plan.other_orders} start order(s)")
@@ -166,7 +172,7 @@ def _steady_and_api_figures(
         {"sso": "vanilla", "vanilla": "vanilla"},
         database,
         workdir,
-        lambda servers: scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup),
+        _steady(half, plan),
         orders=plan.other_orders,
     )
     for figure in check:  # in the table, next to what they check: what the method can resolve
@@ -234,7 +240,7 @@ def _frame_room_figures(plan: Plan, database: Path, workdir: Path) -> list[Figur
             {"sso": "sso", "vanilla": "sso"},
             database,
             workdir,
-            lambda servers: scenarios.steady_state(servers["sso"], servers["vanilla"], half, plan.warmup),
+            _steady(half, plan),
             envs={"sso": {}, "vanilla": off},
         )
         for figure in measured:
@@ -261,19 +267,15 @@ def _frame_room_only(arguments: argparse.Namespace, plan: Plan) -> int:
 def _frame_room_in_image(arguments: argparse.Namespace) -> int:
     """``bench/run --frame-room --in-image``: the frame-room figures measured inside a container
     of the image, whose Python may differ from this machine's; results-frame-room-image.json."""
-    if not arguments.frame_room:
-        say("--in-image measures only --frame-room")
-        return 2
     say("image: building label-studio-sso:bench with docker/build-image")
     image, _base = containers.build_image("label-studio-sso:bench")
     with tempfile.TemporaryDirectory(prefix="lsso-bench-image-") as scratch:
         inside = Path(scratch) / "out"
         containers.run_in_image(image, ["--frame-room", *(["--quick"] if arguments.quick else [])], inside)
         recorded = json.loads((inside / "results-frame-room.json").read_text())
-    quick = " --quick" if arguments.quick else ""
-    recorded["meta"]["command"] = f"bench/run --frame-room --in-image{quick}"
-    recorded["meta"]["commit"] = _commit()
-    (arguments.output / "results-frame-room-image.json").write_text(json.dumps(recorded, indent=2) + "\n")
+    # The container's meta says where it measured (its Python); the command and commit are ours.
+    meta = {**recorded["meta"], "command": _command(arguments), "commit": _commit()}
+    report.write_json(arguments.output / "results-frame-room-image.json", meta, recorded["figures"], {})
     return 0
 
 
@@ -338,10 +340,9 @@ def _write(
 
 def _meta(arguments: argparse.Namespace, plan: Plan) -> dict[str, str]:
     """When, where and how a run measured, for the results files."""
-    flags = (" --frame-room" if arguments.frame_room else "") + (" --quick" if arguments.quick else "")
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "bench/run" + flags,
+        "command": _command(arguments),
         "commit": _commit(),
         "machine": _machine(),
         "versions": _versions(),
@@ -351,6 +352,15 @@ def _meta(arguments: argparse.Namespace, plan: Plan) -> dict[str, str]:
             f"counts {vars(plan)}"
         ),
     }
+
+
+def _command(arguments: argparse.Namespace) -> str:
+    flags = {
+        "--frame-room": arguments.frame_room,
+        "--in-image": arguments.in_image,
+        "--quick": arguments.quick,
+    }
+    return " ".join(["bench/run", *(flag for flag, given in flags.items() if given)])
 
 
 def _commit() -> str:
