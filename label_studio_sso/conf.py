@@ -400,6 +400,67 @@ def _optional_text(limit: int) -> Callable[[Any], str]:
     return parse
 
 
+def _pem_certificates(value: Any) -> tuple[str, ...]:
+    """One or more PEM X.509 certificates (two while one is being replaced), parsed once."""
+    from cryptography import x509
+
+    if isinstance(value, list | tuple):
+        value = "\n".join(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ()
+    text = _string(value)
+    if len(text) > 64_000:
+        raise ValueError
+    certificates = x509.load_pem_x509_certificates(text.encode("ascii"))
+    return tuple(certificate.public_bytes(_pem_encoding()).decode("ascii") for certificate in certificates)
+
+
+def _pem_private_key(value: Any) -> str:
+    """An unencrypted PEM RSA private key (what XML signatures and decryption use), or empty."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    if value is None:
+        return ""
+    text = _string(value)
+    if not text:
+        return ""
+    if len(text) > 16_000 or not text.isascii():
+        raise ValueError
+    if not isinstance(load_pem_private_key(text.encode("ascii"), password=None), rsa.RSAPrivateKey):
+        raise ValueError
+    return text
+
+
+def _pem_encoding() -> Any:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Encoding.PEM
+
+
+def _optional_file(value: Any) -> str | None:
+    """An absolute path, or unset."""
+    if value is None:
+        return None
+    text = _string(value)
+    if not text:
+        return None
+    if not text.startswith("/") or len(text) > 1000 or not text.isprintable():
+        raise ValueError
+    return text
+
+
+def _attribute_names(value: Any) -> tuple[str, ...]:
+    """SAML attribute names (claim URIs included), tried in order; separated by commas."""
+    items = value if isinstance(value, list | tuple) else _string(value).split(",")
+    names = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    if not names or any(
+        len(name) > 500 or not name.isascii() or not name.isprintable() or " " in name for name in names
+    ):
+        raise ValueError
+    return names
+
+
 # --- the options -----------------------------------------------------------------------
 
 
@@ -791,6 +852,114 @@ OPTIONS: tuple[Option, ...] = (
         _rate,
         "a rate such as 3000/m (count per s, m, h or d)",
         summary="SCIM requests per client address, refused ones included (429 with `Retry-After`).",
+    ),
+    Option(
+        "SSO_SAML_IDP_METADATA_URL",
+        None,
+        _optional_issuer,
+        _URL_ALLOWED,
+        summary=(
+            "Turns on [SAML 2.0](saml.md): the identity provider's metadata, fetched and refreshed"
+            " like a key set."
+        ),
+    ),
+    Option(
+        "SSO_SAML_IDP_METADATA_FILE",
+        None,
+        _optional_file,
+        "an absolute path to the identity provider's metadata XML, or unset",
+        summary="Turns on [SAML 2.0](saml.md) from a metadata file (instead of a URL).",
+    ),
+    Option(
+        "SSO_SAML_SP_ENTITY_ID",
+        "",
+        _optional_text(500),
+        "this service provider's entity id, or empty for the public origin + /sso/saml/metadata/",
+        summary="Label Studio's SAML entity id (the `Audience` a response must name).",
+    ),
+    Option(
+        "SSO_SAML_SP_CERT",
+        (),
+        _pem_certificates,
+        "PEM certificates: the one of SSO_SAML_SP_KEY first, then (while rotating) the next one",
+        summary="Label Studio's SAML certificate(s), published in its metadata (`_FILE` in the image).",
+    ),
+    Option(
+        "SSO_SAML_SP_KEY",
+        "",
+        _pem_private_key,
+        "an unencrypted PEM RSA private key, or empty",
+        secret=True,
+        summary=(
+            "Signs authentication and logout requests and decrypts encrypted assertions"
+            " (`_FILE` in the image)."
+        ),
+    ),
+    Option(
+        "SSO_SAML_DISPLAY_NAME",
+        "SAML",
+        _printable(60),
+        "the identity provider's name on the login button (1 to 60 printable characters)",
+        summary='The button: "Sign in with `SSO_SAML_DISPLAY_NAME`".',
+    ),
+    Option(
+        "SSO_SAML_EMAIL_ATTRIBUTE",
+        (
+            "email",
+            "mail",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+            "urn:oid:0.9.2342.19200300.100.1.3",
+        ),
+        _attribute_names,
+        "attribute names separated by commas, the first present wins",
+        summary="Where the email is (else the NameID in the emailAddress format).",
+    ),
+    Option(
+        "SSO_SAML_FIRST_NAME_ATTRIBUTE",
+        (
+            "firstName",
+            "givenName",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+            "urn:oid:2.5.4.42",
+        ),
+        _attribute_names,
+        "attribute names separated by commas, the first present wins",
+        summary="Where the first name is.",
+    ),
+    Option(
+        "SSO_SAML_LAST_NAME_ATTRIBUTE",
+        (
+            "lastName",
+            "sn",
+            "surname",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+            "urn:oid:2.5.4.4",
+        ),
+        _attribute_names,
+        "attribute names separated by commas, the first present wins",
+        summary="Where the last name is.",
+    ),
+    Option(
+        "SSO_SAML_GROUPS_ATTRIBUTE",
+        (
+            "groups",
+            "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+            "http://schemas.xmlsoap.org/claims/Group",
+            "memberOf",
+        ),
+        _attribute_names,
+        "attribute names separated by commas, the first present wins",
+        summary="Where the groups are (for `SSO_REQUIRED_GROUPS`, `SSO_STAFF_GROUPS`).",
+    ),
+    Option(
+        "SSO_SAML_ALLOW_IDP_INITIATED",
+        False,
+        boolean,
+        "true or false",
+        summary=(
+            "Accept a response no request of this browser asked for (sign-in started at the"
+            " identity provider's portal)."
+        ),
     ),
     Option(
         "SSO_JWKS_MIN_REFRESH",

@@ -57,6 +57,12 @@ class Reason:
     NONCE_MISMATCH = "nonce-mismatch"
     EMAIL_NOT_VERIFIED = "email-not-verified"
     PASSWORD_LOGIN_OFF = "password-login-off"
+    # SAML 2.0: what a response from the identity provider may get wrong beyond a token's faults.
+    UNSIGNED = "unsigned"
+    UNSOLICITED = "unsolicited-response"
+    WRONG_DESTINATION = "wrong-destination"
+    WRONG_RECIPIENT = "wrong-recipient"
+    INVALID_RESPONSE = "invalid-response"
 
 
 class TokenRejected(Exception):

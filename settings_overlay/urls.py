@@ -1,6 +1,7 @@
 """Label Studio's URLconf with the SSO routes in front of it.
 
 ``api/sso/`` is the token API (the 6.x path); ``sso/oidc/`` the OpenID Connect sign-in;
+``sso/saml/`` the SAML 2.0 sign-in;
 ``scim/v2/`` SCIM 2.0 provisioning; ``logout`` and ``user/signup/`` wrap Label Studio's own
 views (the provider's logout after Label Studio's; sign-up closed while SSO_PASSWORD_LOGIN
 is false).
@@ -15,6 +16,7 @@ from label_studio_sso.password_login import signup_view
 urlpatterns = [
     path("api/sso/", include("label_studio_sso.urls")),
     path("sso/oidc/", include("label_studio_sso.oidc.urls")),
+    path("sso/saml/", include("label_studio_sso.saml.urls")),
     path("scim/v2/", include("label_studio_sso.scim.urls")),
     re_path(r"^logout/?$", logout_view),
     path("user/signup/", signup_view),

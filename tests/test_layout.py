@@ -8,7 +8,7 @@ import ast
 from tests.support.repository import REPO
 
 PACKAGE = REPO / "label_studio_sso"
-WAYS_IN = frozenset({"portal", "portal_signed", "oidc", "proxy", "scim"})
+WAYS_IN = frozenset({"portal", "portal_signed", "oidc", "proxy", "scim", "saml"})
 # apps.py, checks.py, management/ and templatetags/ are where Django looks; backends.py,
 # middleware.py and urls.py are the paths 6.x settings name.
 ASSEMBLY = frozenset({"apps", "backends", "checks", "middleware", "urls", "management", "templatetags"})

@@ -13,6 +13,7 @@ from ..errors import login_page_sentence
 from ..http import is_safe_relative_path
 from ..oidc.provider import is_enabled
 from ..oidc.views import ERROR_PARAM
+from ..saml.metadata import is_enabled as saml_is_enabled
 
 register = template.Library()
 
@@ -23,15 +24,16 @@ def sso_login_panel(context: Any) -> dict[str, Any]:
     request = context.get("request")
     query = getattr(request, "GET", {})
     next_path = query.get("next")
-    login_url = ""
-    if is_enabled():
-        login_url = reverse("label_studio_sso_oidc:login")
-        if is_safe_relative_path(next_path):
-            login_url += "?" + urlencode({"next": next_path})
+    query_string = "?" + urlencode({"next": next_path}) if is_safe_relative_path(next_path) else ""
+    login_url = reverse("label_studio_sso_oidc:login") + query_string if is_enabled() else ""
+    saml_login_url = reverse("label_studio_sso_saml:login") + query_string if saml_is_enabled() else ""
     return {
         "oidc_enabled": is_enabled(),
         "login_url": login_url,
         "display_name": sso_settings.SSO_OIDC_DISPLAY_NAME,
+        "saml_enabled": saml_is_enabled(),
+        "saml_login_url": saml_login_url,
+        "saml_display_name": sso_settings.SSO_SAML_DISPLAY_NAME,
         "password_login": sso_settings.SSO_PASSWORD_LOGIN,
         "error_sentence": login_page_sentence(query.get(ERROR_PARAM)),
     }
