@@ -200,7 +200,7 @@ def _verified_content(
     try:
         response.get_attributes()  # python3-saml's own checks (a repeated attribute name is refused)
         name_id, name_id_format = response.get_nameid(), response.get_nameid_format()
-    except Exception:  # noqa: BLE001  (python3-saml raises its own errors for an odd NameID)
+    except Exception:
         raise LoginRefused(Reason.INVALID_CLAIM) from None
     not_on_or_after = response.get_assertion_not_on_or_after()
     if not not_on_or_after:
