@@ -9,6 +9,10 @@ CSRF_TRUSTED_ORIGINS. Requests without a logged-in session pass, and so do reque
 that Label Studio's own JWT middleware authenticated by a Bearer access token (it makes
 the token's user the request's user, so the session is not what the write rides on);
 for that this middleware must come after ``jwt_auth.middleware.JWTAuthenticationMiddleware``.
+
+A view that is itself a sign-in from another site (SAML's ACS, which an identity provider's
+page posts to) declares ``signs_in_from_other_sites``: its credential is what is posted,
+never the session, and the session it finds is replaced, so it is not refused here.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve
 
 from .. import audit
 from ..errors import ApiError, ErrorCode, error_response
@@ -32,7 +37,7 @@ class CrossOriginWriteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method in SAFE_METHODS or not _rides_a_session(request):
+        if request.method in SAFE_METHODS or not _rides_a_session(request) or _signs_in(request):
             return self.get_response(request)
         origin = request_origin(request)
         if origin is not None and is_allowed_origin(request, origin):
@@ -45,3 +50,12 @@ def _rides_a_session(request: HttpRequest) -> bool:
     """A logged-in session and no Bearer access token that Label Studio already accepted."""
     session = getattr(request, "session", None)
     return session is not None and SESSION_KEY in session and not getattr(request, "is_jwt", False)
+
+
+def _signs_in(request: HttpRequest) -> bool:
+    """Whether the view at this path declares ``signs_in_from_other_sites``."""
+    try:
+        view = resolve(request.path_info, getattr(request, "urlconf", None)).func
+    except Resolver404:
+        return False
+    return getattr(view, "signs_in_from_other_sites", False) is True

@@ -92,6 +92,7 @@ def acs_view(request: HttpRequest) -> HttpResponseBase:
 
 
 acs_view.body_limit = BodyLimit(MAX_RESPONSE_CHARS + 8 * 1024, _refused_unread)  # type: ignore[attr-defined]
+acs_view.signs_in_from_other_sites = True  # type: ignore[attr-defined]  # guards.cross_origin
 
 
 def _relay_state(request: HttpRequest) -> str:

@@ -68,3 +68,90 @@ def test_a_new_user_signs_in_and_is_created_with_the_idps_names(
     assert organization_owner.active_organization.has_user(erin)
     assert f"sso user created: user_id={erin.pk} via=saml" in caplog.text
     assert f"sso login succeeded: user_id={erin.pk} via=saml created=yes" in caplog.text
+
+
+def test_entra_id_claim_uris_map_email_names_and_groups(saml: Any, settings: Any) -> None:
+    from users.models import User
+
+    settings.SSO_STAFF_GROUPS = ("ls-admins",)
+    browser = Client()
+
+    assert refusal(sign_in(browser, saml, "alice")) is None
+    alice = User.objects.get(email="alice@example.com")
+    assert (alice.first_name, alice.last_name, alice.is_staff) == ("Alice", "Idp", True)
+
+
+def test_a_user_outside_the_required_groups_is_refused_and_not_created(saml: Any, settings: Any) -> None:
+    from users.models import User
+
+    settings.SSO_REQUIRED_GROUPS = ("ls-admins",)
+    browser = Client()
+
+    assert refusal(sign_in(browser, saml, "erin")) == "not-in-required-group"
+    assert whoami(browser) is None
+    assert not User.objects.filter(email="erin@example.com").exists()
+    assert refusal(sign_in(Client(), saml, "alice")) is None
+
+
+def test_a_second_user_signs_in_over_the_first_ones_session(saml: Any) -> None:
+    """Another person at the same browser: the IdP's page posts from its own origin, with the
+    session cookie (as a SameSite=None deployment sends it); the session is replaced."""
+    browser = Client()
+    sign_in(browser, saml, "erin")
+    assert whoami(browser) == "erin@example.com"
+
+    fields = saml.sign_in(authn_request_url(browser), "alice")
+    response = browser.post("/sso/saml/acs/", fields, HTTP_ORIGIN=saml.base_url)
+
+    assert refusal(response) is None and whoami(browser) == "alice@example.com"
+
+
+def test_the_name_id_alone_signs_in_when_it_is_an_email(saml: Any) -> None:
+    browser = Client()
+
+    assert refusal(sign_in(browser, saml, "nameonly")) is None
+    assert whoami(browser) == "nameonly@example.com"
+
+
+def test_our_metadata_names_the_entity_id_and_the_acs(saml: Any) -> None:
+    response = Client().get("/sso/saml/metadata/")
+    body = response.content.decode()
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/samlmetadata+xml"
+    assert 'entityID="http://testserver/sso/saml/metadata/"' in body
+    assert 'Location="http://testserver/sso/saml/acs/"' in body
+    assert "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" in body
+
+
+def test_our_metadata_publishes_both_certificates_while_one_replaces_the_other(
+    saml: Any, settings: Any, tmp_path: Any
+) -> None:
+    from tests.support.saml import make_key_pair
+
+    current, upcoming = make_key_pair(tmp_path, "sp-current"), make_key_pair(tmp_path, "sp-upcoming")
+    settings.SSO_SAML_SP_CERT = current.certificate_pem + upcoming.certificate_pem
+    settings.SSO_SAML_SP_KEY = current.key_file.read_text()
+
+    body = Client().get("/sso/saml/metadata/").content.decode()
+
+    def base64_body(pem: str) -> str:
+        return "".join(pem.strip().splitlines()[1:-1])
+
+    assert base64_body(current.certificate_pem) in body
+    assert base64_body(upcoming.certificate_pem) in body
+    assert 'AuthnRequestsSigned="true"' in body
+
+
+def test_a_metadata_file_works_like_the_url(saml: Any, settings: Any, tmp_path: Any) -> None:
+    from label_studio_sso.saml.metadata import forget_metadata
+
+    metadata = tmp_path / "idp-metadata.xml"
+    metadata.write_bytes(saml.http().get(saml.metadata_url, timeout=10).content)
+    settings.SSO_SAML_IDP_METADATA_URL = None
+    settings.SSO_SAML_IDP_METADATA_FILE = str(metadata)
+    forget_metadata()
+    browser = Client()
+
+    assert refusal(sign_in(browser, saml, "erin")) is None
+    assert whoami(browser) == "erin@example.com"
