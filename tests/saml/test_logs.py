@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.saml import hostile_xml
 from tests.saml.flows import authn_request_url, post_to_acs, refusal
-import tests.support.leaks as _l; exec(open("/tmp/leakdbg.py").read()); from tests.support.leaks import assert_nothing_of, fragments
+from tests.support.leaks import assert_nothing_of, fragments
 from tests.support.saml import decoded, encoded
 
 
@@ -49,5 +49,5 @@ def test_a_saml_sign_in_and_its_refusals_log_no_assertion(
         "groups": {"ls-admins", "annotators"},
         "AuthnRequest": fragments(url.split("SAMLRequest=", 1)[1].split("&", 1)[0]),
     }
-    dbg(secrets, captured)
+    assert_nothing_of(secrets, captured)
     assert "sso login succeeded" in captured and "reason=state-mismatch" in captured
