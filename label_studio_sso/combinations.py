@@ -93,4 +93,43 @@ def combination_problems(value: Callable[[str], Any]) -> list[Problem]:
                 "Give the portal's public keys, or unset SSO_ISSUER and SSO_ISSUER_AUDIENCE.",
             )
         )
+    return problems + _saml_problems(value)
+
+
+def _saml_problems(value: Callable[[str], Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    if value("SSO_SAML_IDP_METADATA_URL") and value("SSO_SAML_IDP_METADATA_FILE"):
+        problems.append(
+            (
+                "E019",
+                "SSO_SAML_IDP_METADATA_URL and SSO_SAML_IDP_METADATA_FILE are both set.",
+                "Give the identity provider's metadata one way: a URL or a file.",
+            )
+        )
+    certificates, key = value("SSO_SAML_SP_CERT"), value("SSO_SAML_SP_KEY")
+    if bool(certificates) != bool(key):
+        problems.append(
+            (
+                "E020",
+                "SSO_SAML_SP_CERT and SSO_SAML_SP_KEY go together: one is set without the other.",
+                "Set both (the certificate of the key first), or neither.",
+            )
+        )
+    elif key and not _key_matches(key, certificates[0]):
+        problems.append(
+            (
+                "E020",
+                "SSO_SAML_SP_KEY is not the key of the first certificate in SSO_SAML_SP_CERT.",
+                "Put the certificate of SSO_SAML_SP_KEY first; the next one (while rotating) after it.",
+            )
+        )
     return problems
+
+
+def _key_matches(key_pem: str, certificate_pem: str) -> bool:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key(key_pem.encode("ascii"), password=None)
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    return key.public_key().public_numbers() == certificate.public_key().public_numbers()  # type: ignore[union-attr]

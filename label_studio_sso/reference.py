@@ -19,7 +19,10 @@ LABEL_STUDIO_FILE_SECRETS = (
     "LABEL_STUDIO_PASSWORD",
     "LABEL_STUDIO_USER_TOKEN",
 )
-FILE_NOT_SECRET = ("SSO_ISSUER_PUBLIC_KEYS",)  # long (PEM keys), so read from a file just the same
+FILE_NOT_SECRET = (
+    "SSO_ISSUER_PUBLIC_KEYS",
+    "SSO_SAML_SP_CERT",
+)  # long (PEM keys), so read from a file just the same
 
 INTRODUCTION = """\
 # Configuration reference
@@ -43,10 +46,12 @@ instead: `NAME_FILE=/path` (a Docker or Kubernetes secret). So can
 `NAME_FILE` is an error.
 
 **Settings that work only together** are refused the same way, at start and by
-`manage.py check` (E009, E012 to E014, E018): an OpenID issuer without its client id and
+`manage.py check` (E009, E012 to E014, E018 to E020): an OpenID issuer without its client id and
 secret, a gateway header without `SSO_TRUSTED_PROXIES`, an assertion header without its
 key URL, audience and issuer, portal keys without `SSO_ISSUER` and `SSO_ISSUER_AUDIENCE`
-(or given both as a URL and as keys), and `SSO_PROXY_REQUIRED` without a gateway.
+(or given both as a URL and as keys), `SSO_PROXY_REQUIRED` without a gateway, SAML metadata
+given both as a URL and as a file, and a SAML key without its certificate (or not the key of
+the first one).
 """
 
 

@@ -235,3 +235,23 @@ def test_scim_without_user_creation_is_a_warning_and_without_a_token_nothing() -
         assert ids(checks.check_scim()) == {"label_studio_sso.W004"}
     with override_settings(SSO_SCIM_TOKEN=""):
         assert ids(checks.check_scim()) == set()
+
+
+def test_saml_settings_that_need_each_other_are_errors(tmp_path: Any) -> None:
+    from tests.support.saml import make_key_pair
+
+    def problems(**values: Any) -> set[str]:
+        with override_settings(**values):
+            return ids(checks.check_combinations())
+
+    ours, other = make_key_pair(tmp_path, "ours"), make_key_pair(tmp_path, "other")
+    url = "https://idp.example.com/metadata"
+    assert problems(SSO_SAML_IDP_METADATA_URL=url, SSO_SAML_IDP_METADATA_FILE="/etc/idp.xml") == {
+        "label_studio_sso.E019"
+    }
+    assert problems(SSO_SAML_SP_CERT=ours.certificate_pem) == {"label_studio_sso.E020"}
+    assert problems(SSO_SAML_SP_KEY=ours.key_file.read_text()) == {"label_studio_sso.E020"}
+    key = ours.key_file.read_text()
+    assert problems(SSO_SAML_SP_KEY=key, SSO_SAML_SP_CERT=other.certificate_pem) == {"label_studio_sso.E020"}
+    rotating = ours.certificate_pem + other.certificate_pem
+    assert problems(SSO_SAML_SP_KEY=key, SSO_SAML_SP_CERT=rotating, SSO_SAML_IDP_METADATA_URL=url) == set()

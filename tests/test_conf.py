@@ -69,6 +69,38 @@ def test_defaults_are_the_documented_ones() -> None:
         "SSO_ISSUER_AUDIENCE": "",
         "SSO_SCIM_TOKEN": None,
         "SSO_SCIM_RATE_LIMIT": "3000/m",
+        "SSO_SAML_IDP_METADATA_URL": None,
+        "SSO_SAML_IDP_METADATA_FILE": None,
+        "SSO_SAML_SP_ENTITY_ID": "",
+        "SSO_SAML_SP_CERT": (),
+        "SSO_SAML_SP_KEY": "",
+        "SSO_SAML_DISPLAY_NAME": "SAML",
+        "SSO_SAML_EMAIL_ATTRIBUTE": (
+            "email",
+            "mail",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+            "urn:oid:0.9.2342.19200300.100.1.3",
+        ),
+        "SSO_SAML_FIRST_NAME_ATTRIBUTE": (
+            "firstName",
+            "givenName",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+            "urn:oid:2.5.4.42",
+        ),
+        "SSO_SAML_LAST_NAME_ATTRIBUTE": (
+            "lastName",
+            "sn",
+            "surname",
+            "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+            "urn:oid:2.5.4.4",
+        ),
+        "SSO_SAML_GROUPS_ATTRIBUTE": (
+            "groups",
+            "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+            "http://schemas.xmlsoap.org/claims/Group",
+            "memberOf",
+        ),
+        "SSO_SAML_ALLOW_IDP_INITIATED": False,
     }
     for option in OPTIONS:
         assert option.clean(option.default) == option.default

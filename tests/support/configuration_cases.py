@@ -58,6 +58,20 @@ BAD_VALUES: dict[str, tuple[str, str]] = {
     "SSO_SCIM_TOKEN": ("a token with spaces " + "x" * 32, "t" * 31),
     "SSO_SCIM_SUPERUSERS": ("maybe", "2"),
     "SSO_SCIM_RATE_LIMIT": ("lots", "0/m"),
+    "SSO_SAML_IDP_METADATA_URL": (
+        "http://idp.example.com/metadata",
+        "https://idp.example.com/?m=" + "m" * 500,
+    ),
+    "SSO_SAML_IDP_METADATA_FILE": ("idp-metadata.xml", "/" + "m" * 1000),
+    "SSO_SAML_SP_ENTITY_ID": ("label\u200bstudio", "e" * 501),
+    "SSO_SAML_SP_CERT": ("not a certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"),
+    "SSO_SAML_SP_KEY": ("not a key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"),
+    "SSO_SAML_DISPLAY_NAME": ("Corp\u200bIdP", "n" * 61),
+    "SSO_SAML_EMAIL_ATTRIBUTE": ("e mail", "a" * 501),
+    "SSO_SAML_FIRST_NAME_ATTRIBUTE": ("first name", "a" * 501),
+    "SSO_SAML_LAST_NAME_ATTRIBUTE": ("last name", "a" * 501),
+    "SSO_SAML_GROUPS_ATTRIBUTE": ("my groups", "a" * 501),
+    "SSO_SAML_ALLOW_IDP_INITIATED": ("maybe", "2"),
     "PORT": ("http", "65536"),
     "LISTEN_ADDRESS": ("everywhere", "fe80::1%eth0"),
     "WEB_CONCURRENCY": ("two", "65"),
@@ -100,6 +114,11 @@ EMPTY_MEANS = {
     "SSO_ISSUER": "unset (needed only with portal keys)",
     "SSO_ISSUER_AUDIENCE": "unset (needed only with portal keys)",
     "SSO_SCIM_TOKEN": "SCIM off",
+    "SSO_SAML_IDP_METADATA_URL": "no SAML from a metadata URL",
+    "SSO_SAML_IDP_METADATA_FILE": "no SAML from a metadata file",
+    "SSO_SAML_SP_ENTITY_ID": "the public origin + /sso/saml/metadata/",
+    "SSO_SAML_SP_CERT": "no certificate published",
+    "SSO_SAML_SP_KEY": "requests unsigned, no encrypted assertions",
 }
 
 IMAGE_ONLY = {option.name for option in IMAGE_OPTIONS}
