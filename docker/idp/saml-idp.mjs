@@ -107,8 +107,8 @@ const page = (title, body) => `<!DOCTYPE html><html><head><meta charset="utf-8">
 </head><body><h1>${escapeHtml(realm.name || 'Demo SAML identity provider')}</h1>${body}</body></html>`;
 const signInPage = (uid, error) =>
   page('Sign in', `${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}<form method="post" action="/sso/login">
-<input type="hidden" name="uid" value="${escapeHtml(uid)}"><input name="username" placeholder="Username" autofocus>
-<input name="password" type="password" placeholder="Password"><button type="submit">Sign in</button></form>`);
+<input type="hidden" name="uid" value="${escapeHtml(uid)}"><label>Username <input name="username" autofocus></label>
+<label>Password <input name="password" type="password"></label><button type="submit">Sign in</button></form>`);
 const postPage = (response, relayState) =>
   page('Signing in', `<form id="saml" method="post" action="${escapeHtml(realm.sp.acs_url)}">
 <input type="hidden" name="SAMLResponse" value="${escapeHtml(response)}">

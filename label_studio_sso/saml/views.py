@@ -110,6 +110,9 @@ def _repost(request: HttpRequest) -> HttpResponseBase:
         REPOSTED_FIELD: "1",
     }
     response = render(request, "label_studio_sso/saml_repost.html", {"fields": fields})
+    # No session cookie on this page: Label Studio writes into the session of every anonymous
+    # request, and a new cookie here would replace the one the re-post must carry.
+    request.session.modified = False
     return mark_token_response(response)
 
 

@@ -67,12 +67,13 @@ def test_the_image_runs_as_uid_1001_on_port_8080_with_a_healthcheck_and_labels(s
         assert labels["org.opencontainers.image.revision"] == revision.stdout.strip()
 
 
-def test_the_sso_layers_add_less_than_13_mb_to_their_base_and_keep_no_wheel(sso_image: str) -> None:
+def test_the_sso_layers_add_less_than_26_mb_to_their_base_and_keep_no_wheel(sso_image: str) -> None:
     image = inspect(sso_image)
     base = inspect(image["Config"]["Labels"]["org.opencontainers.image.base.name"])
-    # this package, the pinned gunicorn, Authlib and joserfc (about 5.3 MB), and for SCIM
-    # scim2-models, lark, email-validator and dnspython (about 6 MB): 10.5 MB measured
-    assert image["Size"] - base["Size"] < 13_000_000
+    # this package, the pinned gunicorn, Authlib and joserfc (about 5.3 MB), for SCIM
+    # scim2-models, lark, email-validator and dnspython (about 6 MB), for SAML python3-saml
+    # and xmlsec (about 13 MB, xmlsec's extension module 12 MB of it): 23.6 MB measured
+    assert image["Size"] - base["Size"] < 26_000_000
     added = image["RootFS"]["Layers"][len(base["RootFS"]["Layers"]) :]
     assert 1 <= len(added) <= 2  # the installed package and gunicorn; the scripts in docker/
     leftovers = "ls -d /src /tmp/* 2>/dev/null; find /opt/label-studio-sso /label-studio-sso -name '*.whl'"

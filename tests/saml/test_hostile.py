@@ -227,6 +227,7 @@ def test_a_browser_that_withheld_its_session_cookie_posts_again_from_this_site(s
     page = post_to_acs(cookieless, fields)
 
     assert page.status_code == 200 and whoami(cookieless) is None
+    assert "sessionid" not in page.cookies  # a new cookie would replace the one the re-post carries
     body = page.content.decode()
     assert 'action="/sso/saml/acs/"' in body and 'name="sso_saml_reposted" value="1"' in body
     assert post_to_acs(browser, {**fields, "sso_saml_reposted": "1"})["Location"] == "/projects/"

@@ -176,22 +176,25 @@ def encoded(fields: dict[str, str], xml: str) -> dict[str, str]:
 
 @contextmanager
 def running_idp(
-    directory: Path, *, sp_entity_id: str, acs_url: str, sign: str = "assertion"
+    directory: Path, *, sp_entity_id: str, acs_url: str, sign: str = "assertion", tls: bool = True
 ) -> Iterator[SamlIdp]:
-    """Start the IdP on a free port for the SP at ``acs_url``; stop it on exit."""
+    """Start the IdP on a free port for the SP at ``acs_url``; stop it on exit.
+
+    Without ``tls`` it serves plain HTTP on localhost: Chromium interrupts a form that an
+    HTTPS page posts to an HTTP site (the Label Studio of the browser tests) with a warning."""
     ensure_node_modules()
     directory.mkdir(parents=True, exist_ok=True)
     certificates = make_certificates(directory, ("localhost", "127.0.0.1"))
     signing, stranger = make_key_pair(directory, "idp-signing"), make_key_pair(directory, "stranger")
     port = free_port()
-    base_url = f"https://localhost:{port}"
+    base_url = f"{'https' if tls else 'http'}://localhost:{port}"
     realm = {
         "name": "Example Corp SAML identity provider (test realm)",
         "entity_id": base_url + "/metadata",
         "base_url": base_url,
         "port": port,
         "host": "127.0.0.1",
-        "tls": {"cert": str(certificates.cert_file), "key": str(certificates.key_file)},
+        "tls": {"cert": str(certificates.cert_file), "key": str(certificates.key_file)} if tls else None,
         "signing": {"key": str(signing.key_file), "cert": str(signing.cert_file)},
         "stranger": {"key": str(stranger.key_file), "cert": str(stranger.cert_file)},
         "sign": sign,
