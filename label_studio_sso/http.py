@@ -17,6 +17,7 @@ from .errors import ApiError, ErrorCode, error_response
 
 OUTCOME_HEADER = "X-Label-Studio-SSO"
 MAX_NEXT_LENGTH = 2048
+ERROR_PARAM = "sso_error"  # the login page shows errors.login_page_sentence for it
 
 
 def is_safe_relative_path(value: object) -> bool:
@@ -91,3 +92,15 @@ def declared_length(request: HttpRequest) -> int:
         return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
     except ValueError:
         return 0
+
+
+def refused_to_login_page(next_path: str, reason: str, *, via: str) -> HttpResponseBase:
+    """A sign-in refused: audited, and Label Studio's login page with ``sso_error=<reason>``."""
+    from django.contrib.auth.views import redirect_to_login
+
+    from . import audit
+
+    audit.login_refused(reason=reason, transport=via)
+    response = redirect_to_login(next_path)
+    response["Location"] += f"&{ERROR_PARAM}={reason}"
+    return mark_token_response(response, reason)

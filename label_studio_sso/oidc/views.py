@@ -10,20 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 
 from .. import audit
 from ..errors import Reason
-from ..http import is_safe_relative_path, landing_path, mark_token_response, method_not_allowed
+from ..http import (
+    is_safe_relative_path,
+    landing_path,
+    mark_token_response,
+    method_not_allowed,
+    refused_to_login_page,
+)
 from ..sessions import start_session
 from .flow import VIA, LoginRefused, finish, pending_next, start
 from .provider import ProviderUnavailable, is_enabled
 
 # The raw ID token, kept in the session for the provider's logout (``id_token_hint``).
 SESSION_ID_TOKEN_KEY = "sso_oidc_id_token"
-ERROR_PARAM = "sso_error"
 
 
 def _oidc_page(view: Callable[[HttpRequest], HttpResponseBase]) -> Callable[[HttpRequest], HttpResponseBase]:
@@ -68,7 +72,4 @@ def callback_view(request: HttpRequest) -> HttpResponseBase:
 
 
 def _refused(next_path: str, reason: str) -> HttpResponseBase:
-    audit.login_refused(reason=reason, transport=VIA)
-    response = redirect_to_login(next_path)
-    response["Location"] += f"&{ERROR_PARAM}={reason}"
-    return mark_token_response(response, reason)
+    return refused_to_login_page(next_path, reason, via=VIA)

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,13 +24,18 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import audit
 from ..errors import Reason
 from ..guards.body_limit import BodyLimit
-from ..http import is_safe_relative_path, landing_path, mark_token_response, method_not_allowed
+from ..http import (
+    is_safe_relative_path,
+    landing_path,
+    mark_token_response,
+    method_not_allowed,
+    refused_to_login_page,
+)
 from ..sessions import start_session
 from .flow import MAX_RESPONSE_CHARS, VIA, LoginRefused, finish, start
 from .metadata import MetadataUnavailable, is_enabled
 from .service_provider import service_provider_metadata
 
-ERROR_PARAM = "sso_error"
 REPOSTED_FIELD = "sso_saml_reposted"  # marks the ACS's own re-post, so it happens once
 MAX_RELAY_STATE = 2048
 
@@ -125,7 +129,4 @@ def metadata_view(request: HttpRequest) -> HttpResponseBase:
 
 
 def _refused(next_path: str, reason: str) -> HttpResponseBase:
-    audit.login_refused(reason=reason, transport=VIA)
-    response = redirect_to_login(next_path)
-    response["Location"] += f"&{ERROR_PARAM}={reason}"
-    return mark_token_response(response, reason)
+    return refused_to_login_page(next_path, reason, via=VIA)

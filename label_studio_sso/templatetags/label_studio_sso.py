@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from ..conf import sso_settings
 from ..errors import login_page_sentence
-from ..http import is_safe_relative_path
+from ..http import ERROR_PARAM, is_safe_relative_path
 from ..oidc.provider import is_enabled
-from ..oidc.views import ERROR_PARAM
 from ..saml.metadata import is_enabled as saml_is_enabled
 
 register = template.Library()

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.support.browser import demo_task, submit_positive
+from tests.e2e.support.browser import demo_task, page_whoami, sign_in_at_the_idp_page, submit_positive
 from tests.e2e.support.containers import ADMIN_EMAIL, ADMIN_PASSWORD, LabelStudio, free_port, whoami
 from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, PASSWORD, Provider, running_provider
 
@@ -59,14 +59,8 @@ def idp_and_label_studio(
         yield provider, server, public
 
 
-def page_whoami(page: Any) -> Any:
-    return page.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")
-
-
 def sign_in_at_the_provider(page: Any, login: str) -> None:
-    page.get_by_label("Username").fill(login)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_at_the_idp_page(page, login, PASSWORD)
 
 
 def test_a_new_user_signs_in_with_the_button_and_annotates(page: Any, idp_and_label_studio: Any) -> None:

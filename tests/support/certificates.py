@@ -69,3 +69,29 @@ def make_certificates(directory: Path, names: tuple[str, ...]) -> Certificates:
     for path in (directory, *vars(files).values()):
         path.chmod(0o755 if path.is_dir() else 0o644)  # readable by a container's user
     return files
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A 2048-bit RSA key and a self-signed certificate for ``name`` (a SAML party's signing
+    pair), valid for two days: the key file and the certificate file."""
+    now = datetime.datetime.now(datetime.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
+    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file

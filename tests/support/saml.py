@@ -10,7 +10,6 @@ response (``next_response``) or change the signed XML it produced (``tampered``)
 from __future__ import annotations
 
 import base64
-import datetime
 import html
 import json
 import re
@@ -22,12 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
-from tests.support.certificates import make_certificates
+from tests.support.certificates import make_certificates, self_signed
 from tests.support.oidc import ensure_node_modules, node_service, wait_until_serving
 from tests.support.processes import free_port
 
@@ -74,27 +69,7 @@ class KeyPair:
 
 def make_key_pair(directory: Path, name: str) -> KeyPair:
     """A 2048-bit RSA key and a self-signed certificate for ``name``, valid for two days."""
-    now = datetime.datetime.now(datetime.UTC)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .sign(key, hashes.SHA256())
-    )
-    pair = KeyPair(directory / f"{name}.key", directory / f"{name}.crt")
-    pair.key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    pair.cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return pair
+    return KeyPair(*self_signed(directory, name))
 
 
 @dataclass

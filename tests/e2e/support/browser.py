@@ -57,3 +57,15 @@ def submit_positive(frame: Any, server: LabelStudio, task_id: int) -> list[dict[
         assert time.monotonic() < deadline, "the annotation never arrived"
         time.sleep(0.5)
     return annotations
+
+
+def page_whoami(page: Any) -> Any:
+    """Who Label Studio says the page's session is (None when anonymous)."""
+    return page.evaluate("fetch('/api/current-user/whoami').then(r => r.ok ? r.json() : null)")
+
+
+def sign_in_at_the_idp_page(page: Any, login: str, password: str) -> None:
+    """Fill the test identity providers' sign-in page (both label their fields alike)."""
+    page.get_by_label("Username").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
