@@ -34,8 +34,16 @@ def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
 
 
 def bridge_gateway() -> str:
-    """The host's address on Docker's default bridge: where a pod reaches the host."""
-    return json.loads(docker("network", "inspect", "bridge"))[0]["IPAM"]["Config"][0]["Gateway"]
+    """The host's address on Docker's default bridge: where a pod reaches the host.
+
+    Some engines list only the bridge's subnet; its gateway is then the subnet's first address,
+    as Docker assigns it."""
+    import ipaddress
+
+    config = json.loads(docker("network", "inspect", "bridge"))[0]["IPAM"]["Config"][0]
+    if config.get("Gateway"):
+        return str(config["Gateway"])
+    return str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
 def memory_bytes(quantity: str) -> int:
