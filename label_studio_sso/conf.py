@@ -403,6 +403,7 @@ def _optional_text(limit: int) -> Callable[[Any], str]:
 def _pem_certificates(value: Any) -> tuple[str, ...]:
     """One or more PEM X.509 certificates (two while one is being replaced), parsed once."""
     from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     if isinstance(value, list | tuple):
         value = "\n".join(value)
@@ -412,7 +413,7 @@ def _pem_certificates(value: Any) -> tuple[str, ...]:
     if len(text) > 64_000:
         raise ValueError
     certificates = x509.load_pem_x509_certificates(text.encode("ascii"))
-    return tuple(certificate.public_bytes(_pem_encoding()).decode("ascii") for certificate in certificates)
+    return tuple(certificate.public_bytes(Encoding.PEM).decode("ascii") for certificate in certificates)
 
 
 def _pem_private_key(value: Any) -> str:
@@ -430,12 +431,6 @@ def _pem_private_key(value: Any) -> str:
     if not isinstance(load_pem_private_key(text.encode("ascii"), password=None), rsa.RSAPrivateKey):
         raise ValueError
     return text
-
-
-def _pem_encoding() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.PEM
 
 
 def _optional_file(value: Any) -> str | None:

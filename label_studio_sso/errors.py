@@ -63,6 +63,7 @@ class Reason:
     WRONG_DESTINATION = "wrong-destination"
     WRONG_RECIPIENT = "wrong-recipient"
     INVALID_RESPONSE = "invalid-response"
+    BAD_HOST = "bad-host"  # our URLs cannot be built for the request's Host (LABEL_STUDIO_HOST unset)
 
 
 class TokenRejected(Exception):

@@ -37,11 +37,11 @@ class CrossOriginWriteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method in SAFE_METHODS or not _rides_a_session(request) or _signs_in(request):
+        if request.method in SAFE_METHODS or not _rides_a_session(request):
             return self.get_response(request)
         origin = request_origin(request)
-        if origin is not None and is_allowed_origin(request, origin):
-            return self.get_response(request)
+        if (origin is not None and is_allowed_origin(request, origin)) or _signs_in(request):
+            return self.get_response(request)  # the view is looked up only for a write refused so far
         audit.write_refused(method=request.method or "", path=request.path, origin=origin)
         return error_response(ApiError(ErrorCode.CROSS_ORIGIN_REFUSED))
 

@@ -35,8 +35,8 @@ from ..provisioning import provision
 from ..single_use import spend_once
 from ..transactions import in_one_transaction
 from .identity import ClaimsRefused, identity_from_assertion
-from .metadata import MetadataUnavailable, provider_metadata
-from .service_provider import acs_url, request_data, saml_settings
+from .metadata import MetadataUnavailable
+from .service_provider import UnusableHost, acs_url, request_data, saml_settings
 
 VIA = "saml"
 PENDING_KEY = "sso_saml_requests"  # request ID -> {"next", "exp"} in the browser's session
@@ -82,7 +82,8 @@ class SignedIn:
 
 
 def start(request: HttpRequest, next_path: str) -> HttpResponseRedirect:
-    """The redirect to the provider's sign-in service; MetadataUnavailable if it is unknown."""
+    """The redirect to the provider's sign-in service; MetadataUnavailable if it is unknown,
+    UnusableHost if our URLs cannot be built for this request."""
     settings = saml_settings(request)
     auth = OneLogin_Saml2_Auth(request_data(request, reverse("label_studio_sso_saml:login")), settings)
     url = auth.login(return_to=next_path)
@@ -116,9 +117,11 @@ def finish(request: HttpRequest) -> SignedIn:
         raise LoginRefused(Reason.TOO_LARGE)
     try:
         settings = saml_settings(request)
-        entity_id = provider_metadata().entity_id
     except MetadataUnavailable:
         raise LoginRefused(Reason.PROVIDER_UNAVAILABLE) from None
+    except UnusableHost:
+        raise LoginRefused(Reason.BAD_HOST) from None
+    entity_id = settings.get_idp_data()["entityId"]
     response = _parsed(settings, encoded)
     request_id, next_path = _answered_request(request, response)
     _validate(request, response, request_id)

@@ -39,10 +39,7 @@ def identity_from_assertion(
 def _first_present(attributes: Mapping[str, Sequence[Any]], names: Sequence[str]) -> Sequence[Any] | None:
     for name in names:
         if name in attributes:
-            values = attributes[name]
-            if not isinstance(values, list | tuple):
-                raise ClaimsRefused(Reason.INVALID_CLAIM)
-            return values
+            return attributes[name]
     return None
 
 

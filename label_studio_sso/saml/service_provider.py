@@ -4,7 +4,9 @@ The policy is strict mode with every check python3-saml offers that a standard p
 passes: schema validation, a signed response or assertion from a certificate in the
 provider's metadata, SHA-1 refused (``rejectDeprecatedAlgorithm``), a NameID and an attribute
 statement required, unsolicited responses that name a request refused. The request data
-handed to it describes the public ACS URL (LABEL_STUDIO_HOST's origin), never the Host header.
+handed to it describes the public URLs (``origins.public_origin``: LABEL_STUDIO_HOST's
+origin, else the request's); a Host that makes them URLs python3-saml refuses is
+UnusableHost, a clear refusal rather than a settings error.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.errors import OneLogin_Saml2_Error
-from onelogin.saml2.settings import OneLogin_Saml2_Settings
-from onelogin.saml2.utils import OneLogin_Saml2_Utils
+from onelogin.saml2.settings import OneLogin_Saml2_Settings, validate_url
 
 from ..conf import sso_settings
 from ..origins import public_origin
 from .metadata import MetadataUnavailable, ProviderMetadata, provider_metadata
+
+
+class UnusableHost(Exception):
+    """Our URLs, built for this request's host (LABEL_STUDIO_HOST unset), are not URLs."""
 
 
 def acs_url(request: HttpRequest | None = None) -> str:
@@ -43,19 +48,20 @@ def request_data(request: HttpRequest, path: str) -> dict[str, Any]:
         "https": "on" if scheme == "https" else "off",
         "http_host": host,
         "script_name": path,
-        "get_data": request.GET.copy(),
-        "post_data": request.POST.copy() if request.method == "POST" else {},
     }
 
 
 def saml_settings(
     request: HttpRequest | None = None, *, provider_known: bool = True
 ) -> OneLogin_Saml2_Settings:
-    """python3-saml's settings for this request; MetadataUnavailable if the provider is unknown.
+    """python3-saml's settings for this request; MetadataUnavailable if the provider is unknown,
+    UnusableHost if our URLs cannot be built for this request.
 
     With ``provider_known`` false only our side is described (our metadata must be readable
     while the provider's is not)."""
     OneLogin_Saml2_Constants.ALLOWED_CLOCK_DRIFT = sso_settings.SSO_CLOCK_SKEW  # the library's own knob
+    if not validate_url(acs_url(request), True):
+        raise UnusableHost  # e.g. a Host header of "-x.example", which Django lets through
     provider = provider_metadata() if provider_known else ProviderMetadata("", _PLACEHOLDER_PROVIDER)
     certificates = sso_settings.SSO_SAML_SP_CERT
     key = sso_settings.SSO_SAML_SP_KEY
@@ -122,8 +128,3 @@ _PLACEHOLDER_PROVIDER: dict[str, Any] = {
     },
     "x509cert": "",
 }
-
-
-def self_url(request: HttpRequest, path: str) -> str:
-    """The URL python3-saml compares Destination and Recipient with."""
-    return OneLogin_Saml2_Utils.get_self_url_no_query(request_data(request, path))

@@ -17,7 +17,14 @@ from functools import wraps
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
@@ -34,7 +41,7 @@ from ..http import (
 from ..sessions import start_session
 from .flow import MAX_RESPONSE_CHARS, VIA, LoginRefused, finish, start
 from .metadata import MetadataUnavailable, is_enabled
-from .service_provider import service_provider_metadata
+from .service_provider import UnusableHost, service_provider_metadata
 
 REPOSTED_FIELD = "sso_saml_reposted"  # marks the ACS's own re-post, so it happens once
 MAX_RELAY_STATE = 2048
@@ -69,10 +76,12 @@ def login_view(request: HttpRequest) -> HttpResponseBase:
         return mark_token_response(start(request, next_path))
     except MetadataUnavailable:
         return _refused(next_path, Reason.PROVIDER_UNAVAILABLE)
+    except UnusableHost:
+        return _refused(next_path, Reason.BAD_HOST)
 
 
 def _refused_unread(request: HttpRequest, status: int) -> HttpResponseBase:
-    response = _refused("/", Reason.TOO_LARGE)
+    response = _refused("/", Reason.TOO_LARGE if status == 413 else Reason.MALFORMED)
     response["Connection"] = "close"  # the unread body must not be parsed as the next request
     return response
 
@@ -123,7 +132,12 @@ def _repost(request: HttpRequest) -> HttpResponseBase:
 @_saml_page("GET", "HEAD")
 def metadata_view(request: HttpRequest) -> HttpResponseBase:
     """This service provider's metadata, for the provider's administrator to import."""
-    response = HttpResponse(service_provider_metadata(request), content_type="application/samlmetadata+xml")
+    try:
+        metadata = service_provider_metadata(request)
+    except UnusableHost:
+        message = "No SAML metadata for this host name; set LABEL_STUDIO_HOST to Label Studio's public URL.\n"
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(metadata, content_type="application/samlmetadata+xml")
     response["Cache-Control"] = "no-cache"
     return response
 

@@ -242,3 +242,17 @@ def test_an_unreachable_idp_is_a_clear_refusal(saml: Any, settings: Any) -> None
     browser = Client()
 
     refused_with(browser, browser.get("/sso/saml/login/"), "provider-unavailable")
+
+
+@pytest.mark.parametrize("host", ["-x.example", "x-.example", "a..b", "1.2.3.4.5"])
+def test_a_host_header_that_makes_our_urls_invalid_is_refused_not_a_500(saml: Any, host: str) -> None:
+    """Without LABEL_STUDIO_HOST our URLs come from the Host header, which Django lets through
+    in shapes python3-saml's URL check refuses."""
+    browser = Client()
+
+    metadata = browser.get("/sso/saml/metadata/", HTTP_HOST=host)
+    assert metadata.status_code == 400 and b"LABEL_STUDIO_HOST" in metadata.content
+    refused_with(browser, browser.get("/sso/saml/login/", HTTP_HOST=host), "bad-host")
+    refused_with(
+        browser, browser.post("/sso/saml/acs/", {"SAMLResponse": "PHg+"}, HTTP_HOST=host), "bad-host"
+    )

@@ -24,17 +24,10 @@ class Certificates:
 
 def make_certificates(directory: Path, names: tuple[str, ...]) -> Certificates:
     """A CA and a certificate for ``names`` (DNS names and IP addresses) in ``directory``."""
-    now = datetime.datetime.now(datetime.UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "label-studio-sso test CA")])
     ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
+        _two_days(ca_name, ca_name, ca_key)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(*[False] * 5, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
@@ -47,13 +40,7 @@ def make_certificates(directory: Path, names: tuple[str, ...]) -> Certificates:
         except ValueError:
             alternative_names.append(x509.DNSName(name))
     certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
+        _two_days(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]), ca_name, key)
         .add_extension(x509.SubjectAlternativeName(alternative_names), critical=False)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
@@ -61,11 +48,7 @@ def make_certificates(directory: Path, names: tuple[str, ...]) -> Certificates:
     files = Certificates(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
     files.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     files.cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    files.key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    files.key_file.write_bytes(_private_pem(key))
     for path in (directory, *vars(files).values()):
         path.chmod(0o755 if path.is_dir() else 0o644)  # readable by a container's user
     return files
@@ -74,24 +57,30 @@ def make_certificates(directory: Path, names: tuple[str, ...]) -> Certificates:
 def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
     """A 2048-bit RSA key and a self-signed certificate for ``name`` (a SAML party's signing
     pair), valid for two days: the key file and the certificate file."""
-    now = datetime.datetime.now(datetime.UTC)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    certificate = (
+    certificate = _two_days(subject, subject, key).sign(key, hashes.SHA256())
+    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
+    key_file.write_bytes(_private_pem(key))
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file
+
+
+def _two_days(subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey) -> x509.CertificateBuilder:
+    """A certificate for ``key``'s public half, valid from five minutes ago for two days."""
+    now = datetime.datetime.now(datetime.UTC)
+    return (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=2))
-        .sign(key, hashes.SHA256())
     )
-    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+
+
+def _private_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return key_file, cert_file
