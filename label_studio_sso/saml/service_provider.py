@@ -60,7 +60,8 @@ def saml_settings(
     With ``provider_known`` false only our side is described (our metadata must be readable
     while the provider's is not)."""
     OneLogin_Saml2_Constants.ALLOWED_CLOCK_DRIFT = sso_settings.SSO_CLOCK_SKEW  # the library's own knob
-    if not validate_url(acs_url(request), True):
+    acs = acs_url(request)
+    if not validate_url(acs, True):
         raise UnusableHost  # e.g. a Host header of "-x.example", which Django lets through
     provider = provider_metadata() if provider_known else ProviderMetadata("", _PLACEHOLDER_PROVIDER)
     certificates = sso_settings.SSO_SAML_SP_CERT
@@ -69,7 +70,7 @@ def saml_settings(
     sp: dict[str, Any] = {
         "entityId": entity_id(request),
         "assertionConsumerService": {
-            "url": acs_url(request),
+            "url": acs,
             "binding": OneLogin_Saml2_Constants.BINDING_HTTP_POST,
         },
         "NameIDFormat": OneLogin_Saml2_Constants.NAMEID_UNSPECIFIED,

@@ -11,6 +11,7 @@ Stopping runs the preStop command, then SIGTERM, then SIGKILL after the grace pe
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -38,8 +39,6 @@ def bridge_gateway() -> str:
 
     Some engines list only the bridge's subnet; its gateway is then the subnet's first address,
     as Docker assigns it."""
-    import ipaddress
-
     config = json.loads(docker("network", "inspect", "bridge"))[0]["IPAM"]["Config"][0]
     if config.get("Gateway"):
         return str(config["Gateway"])
